@@ -1,0 +1,45 @@
+"""The API root, /api/v1/. Each app contributes its routes here."""
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from citizens import apis as citizens_apis
+
+
+@extend_schema(
+    summary="API root: links to the resources of version 1",
+    tags=["meta"],
+    responses=inline_serializer(
+        "ApiRoot",
+        {
+            "version": serializers.CharField(),
+            "schema": serializers.URLField(),
+            "docs": serializers.URLField(),
+            "administrative_units": serializers.URLField(),
+            "me": serializers.URLField(),
+        },
+    ),
+)
+@api_view(["GET"])
+@permission_classes([permissions.AllowAny])
+def api_root(request: Request, format=None) -> Response:
+    return Response(
+        {
+            "version": "1",
+            "schema": reverse("api-schema", request=request),
+            "docs": reverse("api-docs", request=request),
+            "administrative_units": reverse("api:administrative-units", request=request),
+            "me": reverse("api:me", request=request),
+        }
+    )
+
+
+urlpatterns = [
+    path("", api_root, name="root"),
+    *citizens_apis.urlpatterns,
+]

@@ -1,0 +1,28 @@
+"""The Celery application: background jobs (PDFs, handoffs, notifications).
+
+Configuration comes from Django settings prefixed ``CELERY_``: acks late,
+prefetch 1, time limits and JSON only (see egov/settings.py). With no broker
+configured, tasks run in-process (``CELERY_TASK_ALWAYS_EAGER``).
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "egov.settings")
+
+app = Celery("egov")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "purge-expired-sessions": {
+        "task": "egov.tasks.clear_expired_sessions",
+        "schedule": crontab(minute=17, hour=2),
+    },
+    "beat-heartbeat": {
+        "task": "egov.tasks.heartbeat",
+        "schedule": 60.0,
+    },
+}

@@ -1,0 +1,16 @@
+"""Text helpers shared by every app."""
+
+import unicodedata
+
+
+def fold(text: str) -> str:
+    """Diacritic-insensitive, case-insensitive form of a Vietnamese text.
+
+    ``fold("Nguyễn Văn Đức") == "nguyen van duc"``: marks are removed after
+    NFD decomposition, and đ/Đ (a distinct letter, not a mark) becomes d.
+    Runs of white space collapse to one space.
+    """
+    decomposed = unicodedata.normalize("NFD", text or "")
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    stripped = stripped.replace("đ", "d").replace("Đ", "D")
+    return " ".join(stripped.lower().split())

@@ -1,0 +1,46 @@
+import pyotp
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+
+from tests.factories import AgencyFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture
+def citizen(db):
+    return UserFactory(full_name="Nguyễn Văn An")
+
+
+def enrol_totp(user) -> pyotp.TOTP:
+    secret = pyotp.random_base32()
+    Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
+    TOTP.activate(user, secret)
+    return pyotp.TOTP(secret)
+
+
+@pytest.fixture
+def ward_agency(db):
+    return AgencyFactory(code="UBLB", name="UBND phường Long Biên")
+
+
+@pytest.fixture
+def other_ward_agency(db):
+    return AgencyFactory(code="UBBD", name="UBND phường Bồ Đề")
+
+
+@pytest.fixture
+def clerk(ward_agency):
+    user = MembershipFactory(agency=ward_agency).user
+    enrol_totp(user)
+    return user
+
+
+@pytest.fixture
+def mfa_client(client):
+    """A client signed in as a user, with the second factor already passed."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
