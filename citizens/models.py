@@ -11,6 +11,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -243,3 +244,391 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} — {self.agency}"
+
+
+# --- Population database -------------------------------------------------------
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("male")
+    FEMALE = "F", _("female")
+
+
+class IssuedIdNumber(models.Model):
+    """Every personal ID number ever issued or loaded. Never deleted: a number
+    of a cancelled record stays here (retired) and is never handed out again."""
+
+    number = models.CharField(_("personal ID number"), max_length=12, primary_key=True)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=200, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("issued personal ID number")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Person(models.Model):
+    """A person record of the population database.
+
+    Changes go through ``citizens.services`` only, which keep the history in
+    ``PersonVersion``. Parents and spouse are links when they are in the
+    database, else free text (``father_name``...).
+    """
+
+    class Status(models.TextChoices):
+        LIVING = "living", _("living")
+        DECEASED = "deceased", _("deceased")
+        CANCELLED = "cancelled", _("record cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id_number = models.CharField(_("personal ID number"), max_length=12, unique=True)
+    full_name = models.CharField(_("full name"), max_length=150)
+    search_name = models.CharField(max_length=150, editable=False)
+    birth_date = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    ethnicity = models.CharField(_("ethnicity"), max_length=2, default="01")
+    religion = models.CharField(_("religion"), max_length=60, blank=True)
+    nationality = models.CharField(_("nationality"), max_length=60, default="Việt Nam")
+    birth_place = models.CharField(_("place of birth"), max_length=255, blank=True)
+    native_place = models.CharField(_("native place"), max_length=255, blank=True)
+    permanent_address = models.CharField(_("permanent residence"), max_length=255, blank=True)
+    permanent_unit = models.ForeignKey(
+        AdministrativeUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="permanent_residents",
+        verbose_name=_("permanent residence unit"),
+    )
+    current_address = models.CharField(_("current residence"), max_length=255, blank=True)
+    current_unit = models.ForeignKey(
+        AdministrativeUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="current_residents",
+        verbose_name=_("current residence unit"),
+    )
+    father = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children_as_father"
+    )
+    father_name = models.CharField(_("father (not in the database)"), max_length=150, blank=True)
+    mother = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children_as_mother"
+    )
+    mother_name = models.CharField(_("mother (not in the database)"), max_length=150, blank=True)
+    spouse = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    spouse_name = models.CharField(_("spouse (not in the database)"), max_length=150, blank=True)
+    health_insurance_number = models.CharField(
+        _("health-insurance number"), max_length=15, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.LIVING
+    )
+    death_date = models.DateField(_("date of death"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(
+        _("source"),
+        max_length=100,
+        blank=True,
+        help_text=_("Import batch or dossier that created it."),
+    )
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        # Name-search indexes (trigram, pattern ops) are created per database
+        # vendor in migration 0003_search_indexes.
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id_number__regex=r"^[0-9]{12}$"), name="person_id_number_digits"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="deceased", death_date__isnull=False)
+                | ~models.Q(status="deceased"),
+                name="person_deceased_has_date",
+            ),
+            models.UniqueConstraint(
+                fields=["health_insurance_number"],
+                condition=~models.Q(health_insurance_number=""),
+                name="person_health_insurance_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.birth_date.year})"
+
+    @property
+    def ethnicity_name(self) -> str:
+        from citizens.reference import ETHNICITY_NAMES
+
+        return ETHNICITY_NAMES.get(self.ethnicity, self.ethnicity)
+
+    def age_on(self, day) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+    @property
+    def father_display(self) -> str:
+        return self.father.full_name if self.father_id else self.father_name
+
+    @property
+    def mother_display(self) -> str:
+        return self.mother.full_name if self.mother_id else self.mother_name
+
+
+class PersonVersion(models.Model):
+    """A past state of a person: the record as it was from ``valid_from`` until
+    ``valid_until`` (when the change described here replaced it)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    data = models.JSONField()
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    dossier_ref = models.CharField(_("dossier"), max_length=40, blank=True)
+    changed_fields = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("person version")
+        ordering = ["person", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "version"], name="person_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} v{self.version}"
+
+
+class Household(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField(_("household number"), max_length=20, unique=True)
+    address = models.CharField(_("address"), max_length=255)
+    unit = models.ForeignKey(
+        AdministrativeUnit,
+        on_delete=models.PROTECT,
+        related_name="households",
+        verbose_name=_("administrative unit"),
+    )
+    head = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="headed_households"
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class HouseholdVersion(models.Model):
+    """A past state of a household's own fields (members have dated memberships)."""
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    data = models.JSONField()
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    dossier_ref = models.CharField(_("dossier"), max_length=40, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "version"], name="household_version_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} v{self.version}"
+
+
+class HouseholdMembership(models.Model):
+    """Membership of a household over a period: moving ends one and starts another."""
+
+    class ResidenceType(models.TextChoices):
+        PERMANENT = "permanent", _("permanent residence")
+        TEMPORARY = "temporary", _("temporary residence")
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
+    relation = models.CharField(_("relation to the head"), max_length=20)
+    residence_type = models.CharField(
+        max_length=10, choices=ResidenceType.choices, default=ResidenceType.PERMANENT
+    )
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until"), null=True, blank=True)
+    dossier_ref = models.CharField(_("dossier"), max_length=40, blank=True)
+    end_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("household membership")
+        indexes = [models.Index(fields=["household", "end_date"], name="membership_household")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=models.Q(end_date__isnull=True, residence_type="permanent"),
+                name="one_active_permanent_membership",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True)
+                | models.Q(end_date__gte=models.F("start_date")),
+                name="membership_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} in {self.household_id} ({self.relation})"
+
+
+class AccessLog(models.Model):
+    """Who read a person's record, when, why. Append-only for the application
+    (and, on PostgreSQL, for the database role too: a trigger refuses UPDATE/DELETE)."""
+
+    class Channel(models.TextChoices):
+        STAFF_UI = "staff_ui", _("back office")
+        AGENCY_API = "agency_api", _("agency system")
+        PREFILL = "prefill", _("form prefill")
+        GUARDIAN = "guardian", _("parent or guardian")
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="access_logs")
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    purpose = models.CharField(_("purpose"), max_length=500)
+    dossier_ref = models.CharField(_("dossier"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("access-log entry")
+        verbose_name_plural = _("access log")
+        indexes = [models.Index(fields=["person", "-at"], name="accesslog_person_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.channel} {self.person_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The access log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The access log is append-only.")
+
+
+class IdentityLink(models.Model):
+    """An e-account linked to a population record, at an identity level."""
+
+    class Level(models.IntegerChoices):
+        BASIC = 1, _("level 1: ID number, name and date of birth matched")
+        VERIFIED = 2, _("level 2: identity document checked")
+
+    class Method(models.TextChoices):
+        SELF = "self", _("entered by the account holder")
+        COUNTER = "counter", _("checked at a one-stop counter")
+        OIDC = "oidc", _("national identity provider")
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="identity")
+    person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="account_link")
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    linked_at = models.DateTimeField(default=timezone.now)
+    verified_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("identity link")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.person_id} (level {self.level})"
+
+
+class CorrectionRequest(models.Model):
+    """A request to correct a record: applied only when another officer approves."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("awaiting decision")
+        APPROVED = "approved", _("approved and applied")
+        REJECTED = "rejected", _("rejected")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="corrections")
+    changes = models.JSONField(_("proposed values"))
+    reason = models.CharField(_("reason"), max_length=1000)
+    document = models.FileField(
+        _("supporting document"), upload_to="corrections/%Y/%m/", blank=True
+    )
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        verbose_name = _("correction request")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decided_by__isnull=True)
+                | ~models.Q(decided_by=models.F("requested_by")),
+                name="correction_four_eyes",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.status}"
+
+
+class AgencyApiCredential(models.Model):
+    """An API key for another agency's system (not a user's session).
+
+    The key is shown once when issued: ``<prefix>.<secret>``; only a hash of the
+    secret is stored. The purpose decides which fields a lookup returns
+    (``citizens.agency_api.PURPOSES``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="api_credentials")
+    name = models.CharField(_("name"), max_length=120)
+    purpose = models.CharField(_("purpose"), max_length=40)
+    prefix = models.CharField(max_length=12, unique=True)
+    secret_hash = models.CharField(max_length=128)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agency API credential")
+
+    def __str__(self) -> str:
+        return f"{self.agency.code}: {self.name} ({self.purpose})"
