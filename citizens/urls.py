@@ -1,13 +1,14 @@
 from django.urls import include, path
 
-from citizens import views
+from citizens import views, views_me, views_staff
 
-me_patterns = ([path("", views.my_space, name="home")], "me")
+me_patterns = ([path("", views.my_space, name="home"), *views_me.urlpatterns], "me")
 
 backoffice_patterns = (
     [
         path("", views.backoffice_home, name="home"),
         path("agencies/<str:code>/", views.backoffice_agency, name="agency"),
+        *views_staff.urlpatterns,
     ],
     "backoffice",
 )

@@ -1,0 +1,3 @@
+"""Back-office pages of the population database."""
+
+urlpatterns: list = []
