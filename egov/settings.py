@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "egov",
     "citizens",
     "procedures",
@@ -203,6 +205,35 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
+# A national identity provider (e.g. VNeID) over OpenID Connect: when configured,
+# an account holder can have their identity vouched for (identity level 2).
+OIDC_PROVIDER_ID = os.environ.get("EGOV_OIDC_PROVIDER_ID", "vneid")
+OIDC_ID_NUMBER_CLAIM = os.environ.get("EGOV_OIDC_ID_CLAIM", "personal_id")
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": (
+            [
+                {
+                    "provider_id": OIDC_PROVIDER_ID,
+                    "name": os.environ.get("EGOV_OIDC_NAME", "VNeID"),
+                    "client_id": os.environ["EGOV_OIDC_CLIENT_ID"],
+                    "secret": os.environ.get("EGOV_OIDC_SECRET", ""),
+                    "settings": {
+                        "server_url": os.environ["EGOV_OIDC_SERVER_URL"],
+                        "fetch_userinfo": True,
+                    },
+                }
+            ]
+            if os.environ.get("EGOV_OIDC_SERVER_URL") and os.environ.get("EGOV_OIDC_CLIENT_ID")
+            else []
+        ),
+    }
+}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Cổng dịch vụ công Hà Nội"
 MFA_TOTP_TOLERANCE = 1
