@@ -34,9 +34,12 @@ messages:
 	DJANGO_HTTPS=0 $(PY) manage.py makemessages -l vi -l en --ignore '.venv/*' --ignore 'var/*' --no-obsolete
 	DJANGO_HTTPS=0 $(PY) manage.py compilemessages --ignore '.venv/*'
 
-# Re-resolve requirements.lock from pyproject.toml (needs `pip install uv`).
+# Re-resolve the locks from pyproject.toml (needs `pip install uv`):
+# requirements.lock for production (the Docker image), requirements-dev.lock
+# (runtime + test tools) for make demo / make test.
 lock:
-	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements-dev.lock
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -15,7 +15,8 @@ def clear_expired_sessions() -> None:
 
 @shared_task(name="egov.tasks.heartbeat")
 def heartbeat() -> str:
-    """Record that beat and a worker are alive; shown on the operations page."""
+    """Record that beat and a worker are alive (the time is in the cache, and
+    /readyz reports it as ``beat_last_seen`` when a broker is configured)."""
     now = timezone.now().isoformat()
     cache.set(HEARTBEAT_KEY, now, timeout=600)
     return now

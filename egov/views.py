@@ -63,7 +63,17 @@ def readyz(request: HttpRequest) -> HttpResponse:
     failed = [{"check": name, "error": error} for name, error in checks.items() if error]
     if failed:
         return JsonResponse({"status": "unavailable", "failed": failed}, status=503)
-    return JsonResponse({"status": "ok", "checks": sorted(checks)})
+    body = {"status": "ok", "checks": sorted(checks)}
+    if settings.CELERY_BROKER_URL:
+        from django.core.cache import cache
+
+        from egov.tasks import HEARTBEAT_KEY
+
+        try:
+            body["beat_last_seen"] = cache.get(HEARTBEAT_KEY)
+        except Exception:  # noqa: BLE001 - informational only
+            body["beat_last_seen"] = None
+    return JsonResponse(body)
 
 
 def _error(request: HttpRequest, template: str, status: int, **context) -> HttpResponse:

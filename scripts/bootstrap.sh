@@ -29,11 +29,11 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 
-stamp=.venv/.requirements.lock.sha256
-want=$(sha256sum requirements.lock | cut -d' ' -f1)
+stamp=.venv/.requirements-dev.lock.sha256
+want=$(sha256sum requirements-dev.lock | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  say "Installing the locked dependencies (requirements.lock)"
+  say "Installing the locked dependencies (requirements-dev.lock)"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
+  .venv/bin/python -m pip install --quiet --require-hashes -r requirements-dev.lock
   echo "$want" > "$stamp"
 fi
