@@ -57,3 +57,50 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "is_active"]
     raw_id_fields = ["user", "agency"]
     list_select_related = ["user", "agency"]
+
+
+# --- Agency API keys (citizens.agency_api) --------------------------------------
+
+from citizens.models import AgencyApiCredential  # noqa: E402
+
+
+@admin.register(AgencyApiCredential)
+class AgencyApiCredentialAdmin(admin.ModelAdmin):
+    """Keys are issued with ``manage.py issue_agency_key`` (the raw key is shown
+    once, there) and revoked here; only the name can be edited."""
+
+    list_display = ["prefix", "name", "agency", "purpose", "is_active", "created_at", "revoked_at"]
+    list_filter = ["purpose", "is_active"]
+    search_fields = ["prefix", "name", "agency__code", "agency__name"]
+    list_select_related = ["agency"]
+    fields = [
+        "agency",
+        "name",
+        "purpose",
+        "prefix",
+        "secret_hash",
+        "is_active",
+        "created_at",
+        "revoked_at",
+    ]
+    readonly_fields = [
+        "agency",
+        "purpose",
+        "prefix",
+        "secret_hash",
+        "is_active",
+        "created_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset) -> None:
+        from citizens.agency_api import agency_credential_revoke
+
+        for credential in queryset:
+            agency_credential_revoke(credential=credential)
+        self.message_user(request, f"{queryset.count()} key(s) revoked.")

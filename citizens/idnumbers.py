@@ -9,6 +9,7 @@ year + 6 random digits. No check digit.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -33,7 +34,7 @@ def validation_errors(
 ) -> list[ValidationError]:
     """Every problem of a number, each naming the part that is wrong."""
     number = (number or "").strip()
-    if len(number) != 12 or not number.isdigit():
+    if not re.fullmatch(r"[0-9]{12}", number):
         return [
             ValidationError(
                 _("A personal ID number has exactly 12 digits; “%(value)s” does not."),

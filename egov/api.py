@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from citizens import agency_api
 from citizens import apis as citizens_apis
 
 
@@ -22,6 +23,7 @@ from citizens import apis as citizens_apis
             "docs": serializers.URLField(),
             "administrative_units": serializers.URLField(),
             "me": serializers.URLField(),
+            "agency_whoami": serializers.URLField(),
         },
     ),
 )
@@ -35,6 +37,7 @@ def api_root(request: Request, format=None) -> Response:
             "docs": reverse("api-docs", request=request),
             "administrative_units": reverse("api:administrative-units", request=request),
             "me": reverse("api:me", request=request),
+            "agency_whoami": reverse("api:agency-whoami", request=request),
         }
     )
 
@@ -42,4 +45,5 @@ def api_root(request: Request, format=None) -> Response:
 urlpatterns = [
     path("", api_root, name="root"),
     *citizens_apis.urlpatterns,
+    *agency_api.urlpatterns,
 ]
