@@ -352,4 +352,6 @@ LOGGING = {
 
 # --- Portal -------------------------------------------------------------------
 PORTAL_NAME = _("Hà Nội Public Service Portal")
+# The province this deployment serves (2-digit code of 2025; Hà Nội is 01).
+EGOV_PROVINCE_CODE = os.environ.get("EGOV_PROVINCE_CODE", "01")
 ADMINISTRATIVE_UNITS_DIR = BASE_DIR / "citizens" / "data" / "administrative-units"

@@ -1,0 +1,81 @@
+"""One registry for every procedure handler.
+
+A handler answers for one procedure kind through one interface: the data form
+(page by page), validation, prefill from the population database, what happens
+on approval and which result documents it issues. Administrator-defined forms
+are the ``form`` handler; deeply integrated procedures (birth, residence,
+health insurance) are handlers in code registered under their own names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from django import forms
+
+    from citizens.models import Person, User
+    from procedures.models import Procedure
+
+
+class DossierView(Protocol):
+    """What a handler may see of a dossier (the one-stop engine passes it in)."""
+
+    reference: str
+    data: dict[str, Any]
+    applicant: User | None
+    subject: Person | None
+
+
+class ProcedureHandler:
+    name = ""
+    label = ""
+
+    def pages(self, procedure: Procedure) -> list[int]:
+        return [1]
+
+    def form_class(self, procedure: Procedure, page: int) -> type[forms.Form]:
+        raise NotImplementedError
+
+    def validate(self, procedure: Procedure, data: dict[str, Any]) -> dict[str, list[str]]:
+        """Cross-field checks on the whole data; returns {field: [messages]}."""
+        return {}
+
+    def prefill(self, procedure: Procedure, person: Person | None) -> dict[str, Any]:
+        """Values known from the population database, shown read-only."""
+        return {}
+
+    def on_approved(self, procedure: Procedure, dossier: DossierView, actor: User) -> None:
+        """Effects of an approval (records, handoffs). Must be idempotent."""
+
+    def result_documents(self, procedure: Procedure) -> list[str]:
+        return ["decision"]
+
+
+_registry: dict[str, ProcedureHandler] = {}
+
+
+def register(handler_class: type[ProcedureHandler]) -> type[ProcedureHandler]:
+    handler = handler_class()
+    if not handler.name:
+        raise ValueError(f"{handler_class.__name__} has no name")
+    _registry[handler.name] = handler
+    return handler_class
+
+
+def get(name: str) -> ProcedureHandler:
+    from procedures.handlers import form  # noqa: F401 - registers the built-in handler
+
+    try:
+        return _registry[name]
+    except KeyError as exc:
+        raise LookupError(f"No procedure handler named {name!r}") from exc
+
+
+def names() -> list[str]:
+    get("form")
+    return sorted(_registry)
+
+
+HandlerFactory = Callable[[], ProcedureHandler]
