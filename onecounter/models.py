@@ -1,9 +1,14 @@
-"""One-stop intake: the working-day calendar (dossiers come with the engine)."""
+"""One-stop intake: the working-day calendar, dossiers and their events."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from citizens.models import Agency, Person, User
 
 
 class CalendarDay(models.Model):
@@ -27,3 +32,192 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%d/%m/%Y} {self.name}"
+
+
+class DossierStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted, awaiting receipt")
+    SUPPLEMENT_REQUESTED = "supplement_requested", _("incomplete: supplement requested")
+    REFUSED = "refused", _("refused")
+    RECEIVED = "received", _("received")
+    IN_PROCESSING = "in_processing", _("in processing")
+    AWAITING_SUPPLEMENT = "awaiting_supplement", _("awaiting supplement (clock paused)")
+    PROPOSED = "proposed", _("decision proposed, awaiting signature")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+    RESULT_READY = "result_ready", _("result ready")
+    RETURNED = "returned", _("result returned")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+class Dossier(models.Model):
+    """A dossier (hồ sơ): one filing of one procedure, through the one-stop intake.
+
+    Its status is changed only by ``onecounter.transitions``.
+    """
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("online")
+        COUNTER = "counter", _("at the counter")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.CharField(_("dossier code"), max_length=30, unique=True, null=True, blank=True)
+    procedure = models.ForeignKey(
+        "procedures.Procedure", on_delete=models.PROTECT, related_name="dossiers"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="dossiers")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=24, choices=DossierStatus.choices, default=DossierStatus.DRAFT
+    )
+    applicant = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="dossiers"
+    )
+    applicant_person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    subject_person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The person the dossier is about, when not the applicant (e.g. a child)."),
+    )
+    applicant_name = models.CharField(_("applicant"), max_length=150)
+    applicant_id_number = models.CharField(_("applicant's ID number"), max_length=12, blank=True)
+    applicant_phone = models.CharField(_("phone number"), max_length=20, blank=True)
+    applicant_email = models.EmailField(_("email address"), blank=True)
+    applicant_address = models.CharField(_("address"), max_length=255, blank=True)
+    data = models.JSONField(_("answers"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    due_date = models.DateField(_("promised date"), null=True, blank=True)
+    original_due_date = models.DateField(null=True, blank=True)
+    paused_on = models.DateField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    result_ready_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_dossiers"
+    )
+    proposal = models.CharField(max_length=8, blank=True)  # "approve" / "reject"
+    decision_note = models.TextField(blank=True)
+    apologised = models.BooleanField(
+        default=False, help_text=_("An apology slip with a new date was issued (counts as late).")
+    )
+    fee = models.PositiveIntegerField(_("fee (VND)"), default=0)
+
+    class Meta:
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["agency", "status", "due_date"], name="dossier_queue"),
+            models.Index(fields=["applicant", "-created_at"], name="dossier_applicant"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(code__isnull=False),
+                name="dossier_code_after_draft",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in DossierStatus]),
+                name="dossier_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code or f"draft {self.pk}"
+
+
+class DossierEvent(models.Model):
+    """Every step of a dossier: who, when, from which state to which, why. Append-only."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["dossier", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "seq"], name="dossier_event_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} #{self.seq} {self.action}"
+
+
+class DossierCodeCounter(models.Model):
+    """The last serial used per agency and day, for gap-free dossier codes."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "day"], name="dossier_counter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.day} {self.last}"
+
+
+class SupplementRequest(models.Model):
+    """One written list of everything missing (one-stop form 02)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="supplements")
+    items = models.JSONField(_("what is missing"))
+    note = models.TextField(blank=True)
+    before_receipt = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answer = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["dossier", "-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} supplement {self.requested_at:%Y-%m-%d}"
+
+
+class ApologySlip(models.Model):
+    """An apology with a new date (one-stop form 04), issued before the deadline passes."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="apologies")
+    old_due_date = models.DateField()
+    new_due_date = models.DateField()
+    reason = models.TextField()
+    issued_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["dossier", "issued_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(new_due_date__gt=models.F("old_due_date")),
+                name="apology_later_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} → {self.new_due_date}"

@@ -91,3 +91,43 @@ class PersonFactory(factory.django.DjangoModelFactory):
         lambda o, n: make_id_number(o.sex, o.birth_date, 100000 + n)
     )
     permanent_address = "Số 1 phố Thử Nghiệm"
+
+
+class FieldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "procedures.Field"
+        django_get_or_create = ("code",)
+
+    code = "civil-status"
+    name = "Hộ tịch"
+    name_en = "Civil status"
+
+
+class ProcedureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "procedures.Procedure"
+
+    code = factory.Sequence(lambda n: f"9.{n:06d}")
+    name = factory.Sequence(lambda n: f"Thủ tục thử nghiệm {n}")
+    search_name = factory.LazyAttribute(lambda o: __import__("egov.text").text.fold(o.name))
+    field = factory.SubFactory(FieldFactory)
+    online_level = "partial"
+    agency_kind = Agency.Kind.PEOPLES_COMMITTEE
+    level = "commune"
+    days_online = 3
+    days_counter = 5
+    is_published = True
+
+
+class DossierFactory(factory.django.DjangoModelFactory):
+    """A draft dossier filed online by a citizen."""
+
+    class Meta:
+        model = "onecounter.Dossier"
+
+    procedure = factory.SubFactory(ProcedureFactory)
+    agency = factory.SubFactory(AgencyFactory)
+    channel = "online"
+    applicant = factory.SubFactory(UserFactory)
+    applicant_name = "Nguyễn Văn An"
+    applicant_phone = "0912345678"

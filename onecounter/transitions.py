@@ -1,0 +1,360 @@
+"""The dossier state machine: the only code that changes ``Dossier.status``.
+
+Each action names the states it may start from, the state it leads to and who
+may take it (the applicant, or a staff role in the dossier's agency). Taking an
+action locks the dossier row, checks all of that, applies the action's effects,
+saves only the changed fields and writes a ``DossierEvent`` in the same
+transaction. An impossible action raises ``ConflictError`` (HTTP 409,
+code ``invalid_transition``); a wrong actor raises ``PermissionDeniedError``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from citizens.models import Agency, Role, User
+from citizens.permissions import roles_in
+from egov.errors import ConflictError, PermissionDeniedError, ValidationFailed
+from onecounter.models import (
+    ApologySlip,
+    Dossier,
+    DossierCodeCounter,
+    DossierEvent,
+    SupplementRequest,
+)
+from onecounter.models import DossierStatus as S
+from onecounter.workdays import WorkCalendar
+
+APPLICANT = "applicant"
+OPEN_BEFORE_DECISION = frozenset(
+    {
+        S.SUBMITTED,
+        S.SUPPLEMENT_REQUESTED,
+        S.RECEIVED,
+        S.IN_PROCESSING,
+        S.AWAITING_SUPPLEMENT,
+        S.PROPOSED,
+    }
+)
+FINISHED = frozenset({S.REFUSED, S.RETURNED, S.WITHDRAWN})
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: Any
+    sources: frozenset[str]
+    target: str | None  # None: the status stays (e.g. an apology slip)
+    actors: frozenset[str]
+    needs_reason: bool = False
+
+
+def _a(name, label, sources, target, actors, needs_reason=False) -> Action:
+    return Action(name, label, frozenset(sources), target, frozenset(actors), needs_reason)
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in [
+        _a("submit", _("Submit"), {S.DRAFT}, S.SUBMITTED, {APPLICANT, Role.CLERK}),
+        _a("receive", _("Receive and issue a receipt"), {S.SUBMITTED}, S.RECEIVED, {Role.CLERK}),
+        _a(
+            "request_supplement_before_receipt",
+            _("Ask for missing documents"),
+            {S.SUBMITTED},
+            S.SUPPLEMENT_REQUESTED,
+            {Role.CLERK},
+            needs_reason=False,
+        ),
+        _a("resubmit", _("Send the completed dossier"), {S.SUPPLEMENT_REQUESTED}, S.SUBMITTED, {APPLICANT, Role.CLERK}),
+        _a("refuse", _("Refuse"), {S.SUBMITTED}, S.REFUSED, {Role.CLERK}, needs_reason=True),
+        _a("assign", _("Assign to an officer"), {S.RECEIVED, S.IN_PROCESSING}, S.IN_PROCESSING, {Role.CLERK, Role.HEAD, Role.OFFICER}),
+        _a("request_supplement", _("Ask for a supplement"), {S.IN_PROCESSING}, S.AWAITING_SUPPLEMENT, {Role.OFFICER}),
+        _a("supply", _("Record the supplement"), {S.AWAITING_SUPPLEMENT}, S.IN_PROCESSING, {APPLICANT, Role.CLERK}),
+        _a("propose", _("Propose a decision"), {S.IN_PROCESSING}, S.PROPOSED, {Role.OFFICER}),
+        _a("send_back", _("Send back to the officer"), {S.PROPOSED}, S.IN_PROCESSING, {Role.HEAD}, needs_reason=True),
+        _a("approve", _("Approve and sign"), {S.PROPOSED}, S.APPROVED, {Role.HEAD}),
+        _a("reject", _("Reject"), {S.PROPOSED}, S.REJECTED, {Role.HEAD}, needs_reason=True),
+        _a("mark_result_ready", _("Result ready"), {S.APPROVED, S.REJECTED}, S.RESULT_READY, {Role.OFFICER, Role.CLERK, Role.HEAD}),
+        _a("hand_back", _("Hand the result back"), {S.RESULT_READY}, S.RETURNED, {Role.CLERK, APPLICANT}),
+        _a("withdraw", _("Withdraw"), OPEN_BEFORE_DECISION, S.WITHDRAWN, {APPLICANT, Role.CLERK}, needs_reason=True),
+        _a(
+            "apologise",
+            _("Issue an apology with a new date"),
+            {S.RECEIVED, S.IN_PROCESSING, S.AWAITING_SUPPLEMENT, S.PROPOSED},
+            None,
+            {Role.OFFICER, Role.HEAD},
+            needs_reason=True,
+        ),
+    ]
+}  # fmt: skip
+
+
+def allowed_actions(dossier: Dossier, actor: User) -> list[Action]:
+    """The actions this actor may take on the dossier now (for buttons)."""
+    held = _actor_roles(dossier, actor)
+    return [a for a in ACTIONS.values() if dossier.status in a.sources and held & a.actors]
+
+
+def _actor_roles(dossier: Dossier, actor: User) -> set[str]:
+    held: set[str] = set(roles_in(actor, dossier.agency)) if actor.is_authenticated else set()
+    if dossier.applicant_id and actor.pk == dossier.applicant_id:
+        held.add(APPLICANT)
+    return held
+
+
+def perform(
+    dossier: Dossier, action: str, *, actor: User, reason: str = "", **params: Any
+) -> Dossier:
+    """Take ``action`` on ``dossier`` as ``actor``. Returns the updated dossier."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise ConflictError(_("Unknown action."), code="unknown_action")
+    with transaction.atomic():
+        locked = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("procedure", "agency")
+            .get(pk=dossier.pk)
+        )
+        if locked.status not in spec.sources:
+            raise ConflictError(
+                _("“%(action)s” is not possible while the dossier is “%(status)s”.")
+                % {"action": spec.label, "status": locked.get_status_display()},
+                code="invalid_transition",
+                data={"status": locked.status, "action": action},
+            )
+        if not (_actor_roles(locked, actor) & spec.actors):
+            raise PermissionDeniedError()
+        if spec.needs_reason and not reason.strip():
+            raise ValidationFailed(_("Give a reason."), code="reason_required")
+        before = locked.status
+        now = timezone.now()
+        changed = set(EFFECTS[action](locked, actor=actor, now=now, reason=reason, **params) or ())
+        if spec.target is not None:
+            locked.status = spec.target
+            changed.add("status")
+        locked.updated_at = now
+        locked.save(update_fields=sorted(changed | {"updated_at"}))
+        _event(locked, actor, action, before, locked.status, reason, params)
+    return locked
+
+
+def _event(dossier, actor, action, before, after, reason, params) -> DossierEvent:
+    last = dossier.events.aggregate(m=Max("seq"))["m"] or 0
+    return DossierEvent.objects.create(
+        dossier=dossier,
+        seq=last + 1,
+        actor=actor if actor and actor.is_authenticated else None,
+        action=action,
+        from_status=before,
+        to_status=after,
+        reason=reason.strip(),
+        data={k: _plain(v) for k, v in params.items()},
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, User):
+        return str(value.pk)
+    return value
+
+
+# --- Effects of each action --------------------------------------------------------
+
+
+def next_code(agency: Agency, day: dt.date) -> str:
+    """``<agency code>-<yymmdd>-<4-digit serial>``: gap-free per agency and day.
+
+    The counter row is locked until the surrounding transaction ends, so
+    concurrent submissions queue on it and a rolled-back submission gives its
+    serial back.
+    """
+    for _attempt in range(3):
+        updated = DossierCodeCounter.objects.filter(agency=agency, day=day).update(
+            last=F("last") + 1
+        )
+        if not updated:
+            try:
+                with transaction.atomic():
+                    DossierCodeCounter.objects.create(agency=agency, day=day, last=1)
+            except IntegrityError:
+                continue  # someone created it first: increment theirs
+        serial = DossierCodeCounter.objects.get(agency=agency, day=day).last
+        return f"{agency.code}-{day:%y%m%d}-{serial:04d}"
+    raise RuntimeError("could not allocate a dossier code")
+
+
+def _submit(d: Dossier, *, actor, now, **_kw):
+    d.code = next_code(d.agency, timezone.localdate(now))
+    d.submitted_at = now
+    d.fee = (
+        d.procedure.fee_online if d.channel == Dossier.Channel.ONLINE else d.procedure.fee_counter
+    )
+    return {"code", "submitted_at", "fee"}
+
+
+def _receive(d: Dossier, *, now, **_kw):
+    days = (
+        d.procedure.days_online if d.channel == Dossier.Channel.ONLINE else d.procedure.days_counter
+    )
+    calendar = WorkCalendar.load(start=timezone.localdate(now) - dt.timedelta(days=1))
+    d.received_at = now
+    d.due_date = d.original_due_date = calendar.due_date(now, days)
+    return {"received_at", "due_date", "original_due_date"}
+
+
+def _supplement_items(items) -> list[str]:
+    items = [str(i).strip() for i in (items or []) if str(i).strip()]
+    if not items:
+        raise ValidationFailed(_("List everything that is missing."), code="items_required")
+    return items
+
+
+def _request_supplement_before_receipt(d, *, actor, now, reason="", items=None, **_kw):
+    SupplementRequest.objects.create(
+        dossier=d,
+        items=_supplement_items(items),
+        note=reason,
+        before_receipt=True,
+        requested_by=actor,
+    )
+
+
+def _answer_supplement(d, actor, now, answer=None):
+    SupplementRequest.objects.filter(dossier=d, answered_at__isnull=True).update(
+        answered_at=now, answered_by=actor, answer=answer or {}
+    )
+
+
+def _resubmit(d, *, actor, now, answer=None, **_kw):
+    _answer_supplement(d, actor, now, answer)
+
+
+def _finish(d, *, now, **_kw):
+    d.finished_at = now
+    return {"finished_at"}
+
+
+def _assign(d, *, actor, officer=None, **_kw):
+    officer = officer or actor
+    if Role.OFFICER not in roles_in(officer, d.agency):
+        raise ValidationFailed(_("Choose an officer of this agency."), code="not_an_officer")
+    d.assigned_to = officer
+    return {"assigned_to"}
+
+
+def _request_supplement(d, *, actor, now, reason="", items=None, deadline_days=7, **_kw):
+    today = timezone.localdate(now)
+    calendar = WorkCalendar.load(start=today - dt.timedelta(days=1))
+    SupplementRequest.objects.create(
+        dossier=d,
+        items=_supplement_items(items),
+        note=reason,
+        requested_by=actor,
+        deadline=calendar.add_working_days(today, deadline_days),
+    )
+    d.paused_on = today
+    return {"paused_on"}
+
+
+def _supply(d, *, actor, now, answer=None, **_kw):
+    today = timezone.localdate(now)
+    if d.due_date and d.paused_on:
+        calendar = WorkCalendar.load(start=d.paused_on - dt.timedelta(days=1))
+        d.due_date = calendar.extend_for_pause(d.due_date, d.paused_on, today)
+    d.paused_on = None
+    _answer_supplement(d, actor, now, answer)
+    return {"due_date", "paused_on"}
+
+
+def _propose(d, *, decision="approve", reason="", **_kw):
+    if decision not in ("approve", "reject"):
+        raise ValidationFailed(_("Propose to approve or to reject."), code="bad_decision")
+    d.proposal = decision
+    d.decision_note = reason
+    return {"proposal", "decision_note"}
+
+
+def _send_back(d, **_kw):
+    d.proposal = ""
+    return {"proposal"}
+
+
+def _reject(d, *, now, reason="", **_kw):
+    d.decided_at = now
+    d.decision_note = reason
+    return {"decided_at", "decision_note"}
+
+
+def _approve(d, *, actor, now, reason="", **_kw):
+    from procedures.handlers import registry
+
+    d.decided_at = now
+    if reason:
+        d.decision_note = reason
+    # The handler's effects (records, handoffs) join this transaction; they are idempotent.
+    registry.get(d.procedure.handler).on_approved(d.procedure, DossierRef(d), actor)
+    return {"decided_at", "decision_note"}
+
+
+def _result_ready(d, *, now, **_kw):
+    d.result_ready_at = now
+    return {"result_ready_at"}
+
+
+def _apologise(d, *, actor, now, reason="", new_due_date=None, **_kw):
+    if not isinstance(new_due_date, dt.date) or d.due_date is None or new_due_date <= d.due_date:
+        raise ValidationFailed(
+            _("The new date must be later than the promised date."), code="bad_new_date"
+        )
+    ApologySlip.objects.create(
+        dossier=d,
+        old_due_date=d.due_date,
+        new_due_date=new_due_date,
+        reason=reason,
+        issued_by=actor,
+    )
+    d.due_date = new_due_date
+    d.apologised = True
+    return {"due_date", "apologised"}
+
+
+class DossierRef:
+    """What a procedure handler sees of a dossier (procedures must not import onecounter)."""
+
+    def __init__(self, dossier: Dossier):
+        self.reference = dossier.code or str(dossier.pk)
+        self.data = dossier.data
+        self.applicant = dossier.applicant
+        self.subject = dossier.subject_person
+
+
+EFFECTS: dict[str, Callable[..., Any]] = {
+    "submit": _submit,
+    "receive": _receive,
+    "request_supplement_before_receipt": _request_supplement_before_receipt,
+    "resubmit": _resubmit,
+    "refuse": _finish,
+    "assign": _assign,
+    "request_supplement": _request_supplement,
+    "supply": _supply,
+    "propose": _propose,
+    "send_back": _send_back,
+    "approve": _approve,
+    "reject": _reject,
+    "mark_result_ready": _result_ready,
+    "hand_back": _finish,
+    "withdraw": _finish,
+    "apologise": _apologise,
+}
+assert set(EFFECTS) == set(ACTIONS)
