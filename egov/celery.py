@@ -21,6 +21,10 @@ app.conf.beat_schedule = {
         "task": "egov.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=2),
     },
+    "onecounter-sweep-pending-events": {
+        "task": "onecounter.sweep_pending_events",
+        "schedule": 60.0,
+    },
     "beat-heartbeat": {
         "task": "egov.tasks.heartbeat",
         "schedule": 60.0,

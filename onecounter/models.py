@@ -150,9 +150,21 @@ class DossierEvent(models.Model):
     to_status = models.CharField(max_length=24)
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
+    processed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When its slips and notices were produced (empty: still pending)."),
+    )
 
     class Meta:
         ordering = ["dossier", "seq"]
+        indexes = [
+            models.Index(
+                fields=["at"],
+                name="dossier_event_pending",
+                condition=models.Q(processed_at__isnull=True),
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["dossier", "seq"], name="dossier_event_seq_unique"),
         ]
@@ -221,3 +233,73 @@ class ApologySlip(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id} → {self.new_due_date}"
+
+
+class DossierDocument(models.Model):
+    """A PDF issued for a dossier: a one-stop slip or a result. Rendered once,
+    in the background, stored privately and served only to those allowed."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("receipt and appointment slip")
+        SUPPLEMENT = "supplement", _("request to supplement")
+        REFUSAL = "refusal", _("refusal slip")
+        APOLOGY = "apology", _("apology and new date")
+        TRACKING = "tracking", _("tracking slip")
+        RESULT = "result", _("result")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    key = models.CharField(
+        max_length=80, help_text=_("What it was rendered for, e.g. the event or supplement id.")
+    )
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to="dossiers/%Y/%m/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["dossier", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier", "kind", "key"], name="dossier_document_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} {self.kind} {self.key}"
+
+
+class Notification(models.Model):
+    """A notice to an applicant about their dossier: listed in their own space
+    and sent by email (and SMS when a phone number is known) after commit."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    event = models.OneToOneField(
+        DossierEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="notification"
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    sms_sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="notification_user")]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from citizens.models import Agency, Role, User
 from citizens.permissions import roles_in
 from egov.errors import ConflictError, PermissionDeniedError, ValidationFailed
+from onecounter import tasks
 from onecounter.models import (
     ApologySlip,
     Dossier,
@@ -143,7 +144,8 @@ def perform(
             changed.add("status")
         locked.updated_at = now
         locked.save(update_fields=sorted(changed | {"updated_at"}))
-        _event(locked, actor, action, before, locked.status, reason, params)
+        event = _event(locked, actor, action, before, locked.status, reason, params)
+        transaction.on_commit(lambda: tasks.enqueue_after_event(event.pk))
     return locked
 
 

@@ -1,0 +1,64 @@
+"""Background jobs of the one-stop app. Each takes ids, is safe to run twice
+and is enqueued only after the transaction that caused it has committed.
+
+Every dossier event is its own outbox row: ``processed_at`` stays empty until
+its slips and notices exist, and ``sweep_pending_events`` (Celery beat) picks
+up any event whose task was lost (a broker outage, a crash).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="onecounter.after_event",
+    autoretry_for=(Exception,),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def after_event(event_id: int) -> None:
+    """Render the slips a step issues and notify the applicant (idempotent)."""
+    from onecounter import notifications, slips
+    from onecounter.models import DossierEvent
+
+    with transaction.atomic():
+        event = DossierEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None or event.processed_at is not None:
+            return
+        slips.render_for_event(event)
+        notifications.notify_for_event(event)
+        event.processed_at = timezone.now()
+        event.save(update_fields=["processed_at"])
+
+
+def enqueue_after_event(event_id: int) -> None:
+    """Called on commit. A broker outage must not fail the citizen's request:
+    the event stays pending and the sweep sends it later."""
+    try:
+        after_event.delay(event_id)
+    except Exception:  # noqa: BLE001 - kombu/redis errors vary by transport
+        logger.warning("broker unavailable; event %s left for the sweep", event_id)
+
+
+@shared_task(name="onecounter.sweep_pending_events")
+def sweep_pending_events(older_than_seconds: int = 120, limit: int = 500) -> int:
+    from onecounter.models import DossierEvent
+
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    ids = list(
+        DossierEvent.objects.filter(processed_at__isnull=True, at__lt=cutoff)
+        .order_by("at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for event_id in ids:
+        enqueue_after_event(event_id)
+    return len(ids)
