@@ -1,0 +1,3 @@
+"""Back-office pages of the one-stop intake: queues, dossiers, counter intake."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Public pages of the one-stop intake: tracking a dossier."""
+
+urlpatterns: list = []
