@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from citizens.models import Agency, Role, User
+from citizens.models import AdministrativeUnit, Agency, Person, Role, User
 
 
 def roles_in(user: User, agency: Agency) -> set[str]:
@@ -46,4 +47,51 @@ def agencies_of(user: User) -> list[Agency]:
     return list(seen.values())
 
 
-__all__ = ["agencies_of", "agency_for", "get_object_or_404", "has_role", "roles_in"]
+def agencies_with_roles(user: User, roles: Iterable[str]) -> list[Agency]:
+    """The user's active agencies where they hold one of ``roles`` (no query:
+    ``active_memberships`` is loaded once per request)."""
+    roles = set(roles)
+    seen: dict[object, Agency] = {}
+    for membership in user.active_memberships:
+        if membership.role in roles:
+            seen.setdefault(membership.agency_id, membership.agency)
+    return list(seen.values())
+
+
+def jurisdiction_units(agencies: list[Agency]) -> QuerySet:
+    """The units the agencies serve, as a subquery: a ward agency its ward; an
+    agency whose unit is a province (a city department) every unit below it."""
+    unit_ids = [agency.unit_id for agency in agencies]
+    return AdministrativeUnit.objects.filter(
+        Q(pk__in=unit_ids) | Q(parent_id__in=unit_ids) | Q(parent__parent_id__in=unit_ids)
+    ).values("pk")
+
+
+def unit_and_ancestors(unit: AdministrativeUnit | None) -> set:
+    if unit is None:
+        return set()
+    ids = {unit.pk, unit.parent_id}
+    if unit.parent_id:
+        ids.add(unit.parent.parent_id)
+    ids.discard(None)
+    return ids
+
+
+def agency_covering(agencies: list[Agency], person: Person) -> Agency | None:
+    """The first of ``agencies`` whose jurisdiction holds the person's permanent
+    or current residence."""
+    units = unit_and_ancestors(person.permanent_unit) | unit_and_ancestors(person.current_unit)
+    return next((agency for agency in agencies if agency.unit_id in units), None)
+
+
+__all__ = [
+    "agencies_with_roles",
+    "agency_covering",
+    "jurisdiction_units",
+    "unit_and_ancestors",
+    "agencies_of",
+    "agency_for",
+    "get_object_or_404",
+    "has_role",
+    "roles_in",
+]

@@ -333,7 +333,9 @@ def access_log_write(
 
 # --- Identity links --------------------------------------------------------------
 
-LINK_MAX_FAILURES = 5
+LINK_MAX_FAILURES = 5  # per account
+# Per address: higher, since a counter, post office or cultural house shares one.
+LINK_MAX_FAILURES_PER_IP = 30
 LINK_LOCKOUT_SECONDS = 15 * 60
 
 
@@ -351,8 +353,11 @@ class LinkLocked(DomainError):
     default_message = _("Too many attempts. Try again in 15 minutes or go to a one-stop counter.")
 
 
-def _link_keys(user: User, ip: str) -> list[str]:
-    return [f"egov:link-fail:user:{user.pk}", f"egov:link-fail:ip:{ip}"]
+def _link_keys(user: User, ip: str) -> dict[str, int]:
+    return {
+        f"egov:link-fail:user:{user.pk}": LINK_MAX_FAILURES,
+        f"egov:link-fail:ip:{ip}": LINK_MAX_FAILURES_PER_IP,
+    }
 
 
 @transaction.atomic
@@ -362,7 +367,7 @@ def identity_link_self(
     """Level 1: all three match one living person. The answer is the same whether
     or not the number exists; failures are counted and lock out for a while."""
     keys = _link_keys(user, ip or "-")
-    if any((cache.get(k) or 0) >= LINK_MAX_FAILURES for k in keys):
+    if any((cache.get(k) or 0) >= limit for k, limit in keys.items()):
         raise LinkLocked()
     if hasattr(user, "identity"):
         raise ConflictError(_("Your account is already linked to a record."), code="already_linked")
@@ -386,8 +391,7 @@ def identity_link_self(
             except ValueError:
                 cache.set(key, 1, LINK_LOCKOUT_SECONDS)
         raise LinkFailed()
-    for key in keys:
-        cache.delete(key)
+    cache.delete(next(iter(keys)))  # the account's count; the address keeps its own
     return IdentityLink.objects.create(
         user=user, person=person, level=IdentityLink.Level.BASIC, method=IdentityLink.Method.SELF
     )
@@ -403,6 +407,10 @@ def identity_link_verify_at_counter(
 
     if not has_role(clerk, agency, [Role.CLERK]):
         raise PermissionDeniedError()
+    if clerk.pk == user.pk:
+        raise PermissionDeniedError(
+            _("Another clerk must check your own identity."), code="four_eyes"
+        )
     if person.status != Person.Status.LIVING:
         raise ValidationFailed(_("Only a living person's record can be linked."), code="not_living")
     link = IdentityLink.objects.select_for_update().filter(user=user).first()
@@ -459,6 +467,14 @@ def correction_decide(
         raise PermissionDeniedError(
             _("Another officer must decide on a request you made."), code="four_eyes"
         )
+    from citizens.models import Role
+    from citizens.permissions import agencies_with_roles, agency_covering
+
+    person = Person.objects.select_related("permanent_unit__parent", "current_unit__parent").get(
+        pk=locked.person_id
+    )
+    if agency_covering(agencies_with_roles(officer, [Role.OFFICER, Role.HEAD]), person) is None:
+        raise PermissionDeniedError()
     if not approve and not note.strip():
         raise ValidationFailed(_("Give the reason for rejecting."), code="reason_required")
     if approve:

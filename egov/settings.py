@@ -261,9 +261,9 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        # Private: never under a public URL; files are served by views that check access.
-        "OPTIONS": {"location": str(VAR_DIR / "private"), "base_url": None},
+        # Private: no URL at all; files are served by views that check access.
+        "BACKEND": "egov.storage.PrivateStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "private")},
     },
     "staticfiles": {
         "BACKEND": (

@@ -246,6 +246,10 @@ def test_level_2_needs_a_clerk_of_the_agency(ward_agency):
             clerk=officer, agency=ward_agency, user=citizen, person=person
         )
     clerk = MembershipFactory(agency=ward_agency, role=Role.CLERK).user
+    with pytest.raises(PermissionDeniedError):
+        population.identity_link_verify_at_counter(
+            clerk=clerk, agency=ward_agency, user=clerk, person=person
+        )
     link = population.identity_link_verify_at_counter(
         clerk=clerk, agency=ward_agency, user=citizen, person=person
     )
@@ -259,8 +263,8 @@ def test_level_2_needs_a_clerk_of_the_agency(ward_agency):
 # --- Corrections: four eyes ------------------------------------------------------
 
 
-def test_a_correction_is_applied_only_when_another_officer_approves(ward_agency):
-    person = PersonFactory(full_name="Phạm Văn Bìn")
+def test_a_correction_is_applied_only_when_another_officer_approves(ward_agency, other_ward_agency):
+    person = PersonFactory(full_name="Phạm Văn Bìn", permanent_unit=ward_agency.unit)
     first = MembershipFactory(agency=ward_agency, role=Role.OFFICER).user
     second = MembershipFactory(agency=ward_agency, role=Role.OFFICER).user
     enrol_totp(first)
@@ -274,6 +278,9 @@ def test_a_correction_is_applied_only_when_another_officer_approves(ward_agency)
     assert person.full_name == "Phạm Văn Bìn"
     with pytest.raises(PermissionDeniedError):
         population.correction_decide(request=request, officer=first, approve=True)
+    outsider = MembershipFactory(agency=other_ward_agency, role=Role.OFFICER).user
+    with pytest.raises(PermissionDeniedError):
+        population.correction_decide(request=request, officer=outsider, approve=True)
     population.correction_decide(request=request, officer=second, approve=True)
     person.refresh_from_db()
     assert person.full_name == "Phạm Văn Bình"

@@ -77,12 +77,12 @@ def test_a_staff_member_is_forced_through_totp_enrolment(page):
     # Enrolling a second factor asks for the password once more (allauth's reauthentication).
     page.wait_for_url(re.compile(r"/accounts/reauthenticate/"))
     page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").first.click()
+    page.locator("main form button[type=submit]").first.click()
     page.wait_for_url(re.compile(r"/accounts/2fa/totp/activate/"))
     secret = page.locator("[data-totp-secret], #totp_secret, input[name=secret]").first
     secret_value = secret.get_attribute("value") or secret.inner_text()
     page.fill("input[name=code]", pyotp.TOTP(secret_value.strip()).now())
-    page.locator("form button[type=submit]").last.click()
+    page.locator("main form button[type=submit]").last.click()
     page.wait_for_load_state()
     page.goto("/back-office/")
     page.wait_for_url("**/back-office/agencies/UBLB/")
@@ -97,7 +97,7 @@ def test_a_clerk_is_refused_another_wards_back_office(page):
     sign_in(page, user.email)
     page.wait_for_url("**/accounts/2fa/authenticate/")
     page.fill("input[name=code]", totp.now())
-    page.locator("form button[type=submit]").last.click()
+    page.locator("main form button[type=submit]").last.click()
     page.wait_for_url("**/back-office/agencies/UBLB/")
     response = page.goto("/back-office/agencies/UBBD/")
     assert response.status == 403
