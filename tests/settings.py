@@ -26,5 +26,9 @@ WHITENOISE_AUTOREFRESH = True
 # tests that do not test throttling (those set their own rates).
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min", "agency_api": "100000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "100000/min",
+        "user": "100000/min",
+        "agency_api": "100000/min",
+    },
 }
