@@ -1,5 +1,7 @@
 """The API root, /api/v1/. Each app contributes its routes here."""
 
+from urllib.parse import unquote
+
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers
@@ -10,6 +12,9 @@ from rest_framework.reverse import reverse
 
 from citizens import agency_api
 from citizens import apis as citizens_apis
+from onecounter import apis as onecounter_apis
+from onecounter import views_public as onecounter_public
+from procedures import apis as procedures_apis
 
 
 @extend_schema(
@@ -24,6 +29,11 @@ from citizens import apis as citizens_apis
             "administrative_units": serializers.URLField(),
             "me": serializers.URLField(),
             "agency_whoami": serializers.URLField(),
+            "tracking": serializers.URLField(),
+            "procedures": serializers.URLField(),
+            "back_office_dossiers": serializers.CharField(
+                help_text="URI template: the dossiers of the agency {code} (staff)"
+            ),
         },
     ),
 )
@@ -38,6 +48,11 @@ def api_root(request: Request, format=None) -> Response:
             "administrative_units": reverse("api:administrative-units", request=request),
             "me": reverse("api:me", request=request),
             "agency_whoami": reverse("api:agency-whoami", request=request),
+            "tracking": reverse("api:tracking", request=request),
+            "procedures": reverse("api:procedures", request=request),
+            "back_office_dossiers": unquote(
+                reverse("api:backoffice-dossiers", kwargs={"code": "{code}"}, request=request)
+            ),
         }
     )
 
@@ -46,4 +61,7 @@ urlpatterns = [
     path("", api_root, name="root"),
     *citizens_apis.urlpatterns,
     *agency_api.urlpatterns,
+    *onecounter_public.api_urlpatterns,
+    *onecounter_apis.urlpatterns,
+    *procedures_apis.urlpatterns,
 ]

@@ -25,6 +25,10 @@ app.conf.beat_schedule = {
         "task": "onecounter.sweep_pending_events",
         "schedule": 60.0,
     },
+    "onecounter-deliver-pending-notices": {
+        "task": "onecounter.deliver_pending_notices",
+        "schedule": 300.0,
+    },
     "beat-heartbeat": {
         "task": "egov.tasks.heartbeat",
         "schedule": 60.0,

@@ -294,6 +294,18 @@ EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "no-reply@dichvucong.example.vn")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Notices -----------------------------------------------------------------
+# SMS goes through a provider class; the default writes a masked line to the log.
+EGOV_SMS_PROVIDER = os.environ.get(
+    "EGOV_SMS_PROVIDER", "onecounter.notifications.LoggingSmsProvider"
+)
+EGOV_SMS_URL = os.environ.get("EGOV_SMS_URL", "")
+EGOV_SMS_TOKEN = os.environ.get("EGOV_SMS_TOKEN", "")
+EGOV_SMS_TIMEOUT = env_int("EGOV_SMS_TIMEOUT", 10)
+# Public tracking: wrong guesses allowed per client address and per code in a window.
+EGOV_TRACKING_MAX_FAILURES = env_int("EGOV_TRACKING_MAX_FAILURES", 10)
+EGOV_TRACKING_WINDOW_SECONDS = env_int("EGOV_TRACKING_WINDOW_SECONDS", 15 * 60)
+
 # --- Security -----------------------------------------------------------------
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

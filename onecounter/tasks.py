@@ -62,3 +62,11 @@ def sweep_pending_events(older_than_seconds: int = 120, limit: int = 500) -> int
     for event_id in ids:
         enqueue_after_event(event_id)
     return len(ids)
+
+
+@shared_task(name="onecounter.deliver_pending_notices")
+def deliver_pending_notices() -> int:
+    """Retry emails and SMS that failed (each notice at most a few times)."""
+    from onecounter import notifications
+
+    return notifications.deliver_pending()
