@@ -155,6 +155,8 @@ class DossierEvent(models.Model):
         blank=True,
         help_text=_("When its slips and notices were produced (empty: still pending)."),
     )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["dossier", "seq"]
@@ -193,6 +195,9 @@ class SupplementRequest(models.Model):
     """One written list of everything missing (one-stop form 02)."""
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="supplements")
+    event = models.OneToOneField(
+        "DossierEvent", on_delete=models.CASCADE, null=True, blank=True, related_name="supplement"
+    )
     items = models.JSONField(_("what is missing"))
     note = models.TextField(blank=True)
     before_receipt = models.BooleanField(default=False)
@@ -216,6 +221,9 @@ class ApologySlip(models.Model):
     """An apology with a new date (one-stop form 04), issued before the deadline passes."""
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="apologies")
+    event = models.OneToOneField(
+        "DossierEvent", on_delete=models.CASCADE, null=True, blank=True, related_name="apology"
+    )
     old_due_date = models.DateField()
     new_due_date = models.DateField()
     reason = models.TextField()

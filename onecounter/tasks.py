@@ -13,6 +13,7 @@ import logging
 
 from celery import shared_task
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -26,18 +27,31 @@ logger = logging.getLogger(__name__)
     max_retries=8,
 )
 def after_event(event_id: int) -> None:
-    """Render the slips a step issues and notify the applicant (idempotent)."""
+    """Render the slips a step issues and notify the applicant (idempotent).
+
+    A failure is recorded on the event (attempts, last error) in its own
+    transaction, so it stays visible to administrators, then re-raised for
+    the retry.
+    """
     from onecounter import notifications, slips
     from onecounter.models import DossierEvent
 
-    with transaction.atomic():
-        event = DossierEvent.objects.select_for_update().filter(pk=event_id).first()
-        if event is None or event.processed_at is not None:
-            return
-        slips.render_for_event(event)
-        notifications.notify_for_event(event)
-        event.processed_at = timezone.now()
-        event.save(update_fields=["processed_at"])
+    try:
+        with transaction.atomic():
+            event = DossierEvent.objects.select_for_update().filter(pk=event_id).first()
+            if event is None or event.processed_at is not None:
+                return
+            slips.render_for_event(event)
+            notifications.notify_for_event(event)
+            event.processed_at = timezone.now()
+            event.attempts += 1
+            event.last_error = ""
+            event.save(update_fields=["processed_at", "attempts", "last_error"])
+    except Exception as exc:
+        DossierEvent.objects.filter(pk=event_id).update(
+            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
 
 
 def enqueue_after_event(event_id: int) -> None:

@@ -138,13 +138,17 @@ def perform(
             raise ValidationFailed(_("Give a reason."), code="reason_required")
         before = locked.status
         now = timezone.now()
-        changed = set(EFFECTS[action](locked, actor=actor, now=now, reason=reason, **params) or ())
+        # The event first, so effects can link what they create to it.
+        event = _event(locked, actor, action, before, spec.target or before, reason, params)
+        changed = set(
+            EFFECTS[action](locked, actor=actor, now=now, reason=reason, event=event, **params)
+            or ()
+        )
         if spec.target is not None:
             locked.status = spec.target
             changed.add("status")
         locked.updated_at = now
         locked.save(update_fields=sorted(changed | {"updated_at"}))
-        event = _event(locked, actor, action, before, locked.status, reason, params)
         transaction.on_commit(lambda: tasks.enqueue_after_event(event.pk))
     return locked
 
@@ -222,9 +226,10 @@ def _supplement_items(items) -> list[str]:
     return items
 
 
-def _request_supplement_before_receipt(d, *, actor, now, reason="", items=None, **_kw):
+def _request_supplement_before_receipt(d, *, actor, now, event, reason="", items=None, **_kw):
     SupplementRequest.objects.create(
         dossier=d,
+        event=event,
         items=_supplement_items(items),
         note=reason,
         before_receipt=True,
@@ -255,11 +260,12 @@ def _assign(d, *, actor, officer=None, **_kw):
     return {"assigned_to"}
 
 
-def _request_supplement(d, *, actor, now, reason="", items=None, deadline_days=7, **_kw):
+def _request_supplement(d, *, actor, now, event, reason="", items=None, deadline_days=7, **_kw):
     today = timezone.localdate(now)
     calendar = WorkCalendar.load(start=today - dt.timedelta(days=1))
     SupplementRequest.objects.create(
         dossier=d,
+        event=event,
         items=_supplement_items(items),
         note=reason,
         requested_by=actor,
@@ -314,13 +320,14 @@ def _result_ready(d, *, now, **_kw):
     return {"result_ready_at"}
 
 
-def _apologise(d, *, actor, now, reason="", new_due_date=None, **_kw):
+def _apologise(d, *, actor, now, event, reason="", new_due_date=None, **_kw):
     if not isinstance(new_due_date, dt.date) or d.due_date is None or new_due_date <= d.due_date:
         raise ValidationFailed(
             _("The new date must be later than the promised date."), code="bad_new_date"
         )
     ApologySlip.objects.create(
         dossier=d,
+        event=event,
         old_due_date=d.due_date,
         new_due_date=new_due_date,
         reason=reason,

@@ -1,0 +1,452 @@
+"""The one-stop slips of Circular 01/2018/TT-VPCP, as PDF documents of a dossier.
+
+| step (action)                          | slip                                                  |
+|----------------------------------------|-------------------------------------------------------|
+| receive                                | Mẫu số 01 receipt and appointment + Mẫu số 05 tracking |
+| request_supplement_before_receipt,     | Mẫu số 02 request to supplement (the whole list, once) |
+| request_supplement                     |                                                       |
+| refuse                                 | Mẫu số 03 refusal                                     |
+| apologise                              | Mẫu số 04 apology and new date                        |
+
+``render_for_event(event)`` is called by ``tasks.after_event`` under the event's
+row lock and is idempotent: each slip is a ``DossierDocument`` row keyed
+``event-<event id>``, rendered only while it has no file, stored once in the
+private default storage with its SHA-256. A rendering error is written on the
+row and raised again, so the task retries. ``render_tracking_slip(dossier)``
+refreshes the tracking slip on demand (key ``tracking-<number of events>``).
+
+The slips are official Vietnamese forms: their text is Vietnamese whatever the
+reader's language, dates are written dd/mm/yyyy. Each slip shows the dossier
+as it stood at its step (the events up to that step, the supplement request or
+apology written with it), so a slip rendered late by the sweep says the same as
+one rendered at once. The form numbers and titles can be replaced in settings
+(``EGOV_SLIP_FORMS = {"receipt": {"number": "Mẫu số 01", "title": ...}}``) when
+a new decree renumbers them; ``EGOV_SLIP_PLACE`` (default "Hà Nội") is the place
+in the date line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+
+from citizens.models import Role
+from citizens.permissions import roles_in
+from onecounter import pdf
+from onecounter.models import (
+    ApologySlip,
+    Dossier,
+    DossierDocument,
+    DossierEvent,
+    SupplementRequest,
+)
+
+logger = logging.getLogger(__name__)
+
+Kind = DossierDocument.Kind
+
+
+@dataclasses.dataclass(frozen=True)
+class SlipForm:
+    number: str
+    title: str
+    template: str
+
+
+DEFAULT_FORMS: dict[str, SlipForm] = {
+    Kind.RECEIPT: SlipForm(
+        "Mẫu số 01", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", "slips/receipt.html"
+    ),
+    Kind.SUPPLEMENT: SlipForm(
+        "Mẫu số 02", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", "slips/supplement.html"
+    ),
+    Kind.REFUSAL: SlipForm(
+        "Mẫu số 03", "Phiếu từ chối tiếp nhận giải quyết hồ sơ", "slips/refusal.html"
+    ),
+    Kind.APOLOGY: SlipForm(
+        "Mẫu số 04", "Phiếu xin lỗi và hẹn lại ngày trả kết quả", "slips/apology.html"
+    ),
+    Kind.TRACKING: SlipForm(
+        "Mẫu số 05", "Phiếu kiểm soát quá trình giải quyết hồ sơ", "slips/tracking.html"
+    ),
+}
+
+SLIPS_FOR_ACTION: dict[str, tuple[str, ...]] = {
+    "receive": (Kind.RECEIPT, Kind.TRACKING),
+    "request_supplement_before_receipt": (Kind.SUPPLEMENT,),
+    "request_supplement": (Kind.SUPPLEMENT,),
+    "refuse": (Kind.REFUSAL,),
+    "apologise": (Kind.APOLOGY,),
+}
+
+# The steps as the tracking slip names them.
+STEP_NAMES = {
+    "submit": "Nộp hồ sơ",
+    "receive": "Tiếp nhận hồ sơ, hẹn trả kết quả",
+    "request_supplement_before_receipt": "Yêu cầu bổ sung, hoàn thiện hồ sơ",
+    "resubmit": "Nộp lại hồ sơ đã bổ sung",
+    "refuse": "Từ chối tiếp nhận hồ sơ",
+    "assign": "Phân công cán bộ xử lý",
+    "request_supplement": "Yêu cầu bổ sung hồ sơ (tạm dừng thời hạn)",
+    "supply": "Nhận hồ sơ bổ sung",
+    "propose": "Đề xuất kết quả giải quyết",
+    "send_back": "Trả lại để xem xét lại",
+    "approve": "Phê duyệt, ký kết quả",
+    "reject": "Không phê duyệt hồ sơ",
+    "mark_result_ready": "Có kết quả, chuyển Bộ phận trả kết quả",
+    "hand_back": "Trả kết quả cho người nộp hồ sơ",
+    "withdraw": "Rút hồ sơ",
+    "apologise": "Xin lỗi, hẹn lại ngày trả kết quả",
+}
+
+ONE_STOP_DESK = "Bộ phận tiếp nhận và trả kết quả"
+
+
+def slip_form(kind: str) -> SlipForm:
+    overrides = getattr(settings, "EGOV_SLIP_FORMS", {}).get(kind, {})
+    return dataclasses.replace(DEFAULT_FORMS[kind], **overrides)
+
+
+# --- Issuing -------------------------------------------------------------------------
+
+
+def render_for_event(event: DossierEvent) -> list[DossierDocument]:
+    """The slips this step issues, each rendered once. Safe to call again."""
+    kinds = SLIPS_FOR_ACTION.get(event.action, ())
+    if not kinds:
+        return []
+    dossier = _load(event.dossier_id)
+    key = f"event-{event.pk}"
+    return [
+        _issue(dossier, kind, key, lambda kind=kind: BUILDERS[kind](dossier, event))
+        for kind in kinds
+    ]
+
+
+def render_tracking_slip(dossier: Dossier) -> DossierDocument:
+    """The tracking slip with every step so far (rendered again only after a new step)."""
+    dossier = _load(dossier.pk)
+    count = dossier.events.count()  # steps are numbered 1..count
+    return _issue(
+        dossier,
+        Kind.TRACKING,
+        f"tracking-{count}",
+        lambda: _tracking(dossier, upto=count, due=dossier.due_date, day=timezone.localdate()),
+    )
+
+
+def document_response(document: DossierDocument, *, as_attachment: bool = False) -> FileResponse:
+    """The stored PDF as a response named ``<code>-<kind>.pdf``. Callers check access."""
+    if not document.file:
+        raise Http404
+    response = FileResponse(
+        document.file.open("rb"),
+        content_type="application/pdf",
+        as_attachment=as_attachment,
+        filename=f"{document.dossier.code}-{document.kind}.pdf",
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def _load(dossier_id) -> Dossier:
+    return Dossier.objects.select_related("procedure", "agency").get(pk=dossier_id)
+
+
+def _issue(
+    dossier: Dossier, kind: str, key: str, build: Callable[[], dict[str, Any]]
+) -> DossierDocument:
+    form = slip_form(kind)
+    try:
+        with transaction.atomic():
+            document, _created = DossierDocument.objects.select_for_update().get_or_create(
+                dossier=dossier, kind=kind, key=key, defaults={"title": form.title}
+            )
+            if document.file:
+                return document
+            context = {**_common_context(dossier, form), **build()}
+            content = pdf.render_pdf(form.template, context)
+            _store(document, content)
+            return document
+    except Exception as exc:
+        logger.exception("slip %s %s of dossier %s failed", kind, key, dossier.pk)
+        _record_error(dossier, kind, key, form, exc)
+        raise
+
+
+def _record_error(dossier: Dossier, kind: str, key: str, form: SlipForm, exc: Exception) -> None:
+    """Write the error on the slip's row. It stays when the caller's transaction
+    commits (an on-demand render); in ``tasks.after_event`` the whole step rolls
+    back and the task retries. Never hides the rendering error itself."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    try:
+        with transaction.atomic():
+            DossierDocument.objects.update_or_create(
+                dossier=dossier,
+                kind=kind,
+                key=key,
+                defaults={"error": error},
+                create_defaults={"title": form.title, "error": error},
+            )
+    except Exception:
+        logger.exception("could not record the error of slip %s %s", kind, key)
+
+
+def _store(document: DossierDocument, content: bytes) -> None:
+    """Write the PDF under a name that belongs to this row only. A file left there
+    by an attempt whose transaction rolled back is replaced (we hold the row lock)."""
+    storage = document.file.storage
+    name = f"dossiers/{document.dossier_id}/{document.kind}-{document.key}.pdf"
+    if storage.exists(name):
+        storage.delete(name)
+    document.file.name = storage.save(name, ContentFile(content))
+    document.sha256 = hashlib.sha256(content).hexdigest()
+    document.rendered_at = timezone.now()
+    document.error = ""
+    document.save(update_fields=["file", "sha256", "rendered_at", "error"])
+
+
+# --- Formatting ----------------------------------------------------------------------
+
+
+def format_date(value: dt.date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else "—"
+
+
+def format_datetime(value: dt.datetime | None) -> str:
+    """Hà Nội time, as in "10 giờ 05 phút, ngày 04/03/2026"."""
+    if value is None:
+        return "—"
+    local = timezone.localtime(value)
+    return f"{local:%H} giờ {local:%M} phút, ngày {local:%d/%m/%Y}"
+
+
+def format_short_datetime(value: dt.datetime) -> str:
+    return timezone.localtime(value).strftime("%H:%M %d/%m/%Y")
+
+
+def place_date(day: dt.date) -> str:
+    """The place and date line, e.g. "Hà Nội, ngày 04 tháng 3 năm 2026".
+
+    Written as Decree 30/2020/ND-CP (appendix I, II.5) writes dates in
+    administrative documents: a day below 10 and the months 1 and 2 take a
+    leading zero, the other months do not."""
+    place = getattr(settings, "EGOV_SLIP_PLACE", "Hà Nội")
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"{place}, ngày {day:%d} tháng {month} năm {day.year}"
+
+
+def format_money(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".") + " đồng"
+
+
+def _actor_name(event: DossierEvent, dossier: Dossier) -> str:
+    if event.actor_id is None:
+        return "Hệ thống"
+    if event.actor_id == dossier.applicant_id:
+        return "Người nộp hồ sơ"
+    return event.actor.full_name or "Cán bộ"
+
+
+def _head_name(event: DossierEvent, dossier: Dossier) -> str:
+    """The actor's name when they head the agency (form 04 is signed by the head)."""
+    if event.actor_id and Role.HEAD in roles_in(event.actor, dossier.agency):
+        return event.actor.full_name
+    return ""
+
+
+# --- Contexts of the forms -------------------------------------------------------------
+
+
+def _common_context(dossier: Dossier, form: SlipForm) -> dict[str, Any]:
+    agency = dossier.agency
+    return {
+        "form": form,
+        "dossier": dossier,
+        "agency": agency,
+        "procedure": dossier.procedure,
+        "issuer_parent": agency.name,
+        "issuer_name": ONE_STOP_DESK,
+        "applicant_lines": _applicant_lines(dossier),
+        "contact": _contact(dossier),
+    }
+
+
+def _applicant_lines(dossier: Dossier) -> list[tuple[str, str]]:
+    lines = [("Ông/Bà", dossier.applicant_name)]
+    if dossier.applicant_id_number:
+        lines.append(("Số định danh cá nhân", dossier.applicant_id_number))
+    if dossier.applicant_address:
+        lines.append(("Địa chỉ", dossier.applicant_address))
+    if dossier.applicant_phone:
+        lines.append(("Số điện thoại", dossier.applicant_phone))
+    if dossier.applicant_email:
+        lines.append(("Thư điện tử", dossier.applicant_email))
+    return lines
+
+
+def _contact(dossier: Dossier) -> str:
+    agency = dossier.agency
+    parts = [f"{ONE_STOP_DESK} – {agency.name}"]
+    if agency.address:
+        parts.append(agency.address)
+    if agency.phone:
+        parts.append(f"điện thoại {agency.phone}")
+    return ", ".join(parts)
+
+
+def _days_for(dossier: Dossier) -> int:
+    procedure = dossier.procedure
+    if dossier.channel == Dossier.Channel.ONLINE:
+        return procedure.days_online
+    return procedure.days_counter
+
+
+def _receipt_context(dossier: Dossier, event: DossierEvent) -> dict[str, Any]:
+    procedure = dossier.procedure
+    online = dossier.channel == Dossier.Channel.ONLINE
+    collect = [f"{ONE_STOP_DESK} – {dossier.agency.name}"]
+    if dossier.agency.address:
+        collect.append(dossier.agency.address)
+    collect_at = ", ".join(collect)
+    if procedure.online_level == "full":
+        collect_at = (
+            "Trên Cổng dịch vụ công (kho giấy tờ điện tử của người nộp hồ sơ) "
+            f"hoặc tại {collect_at}"
+        )
+    return {
+        "place_date": place_date(timezone.localdate(event.at)),
+        "documents": list(procedure.documents.all()),
+        "channel_text": (
+            "Trực tuyến, qua Cổng dịch vụ công" if online else f"Trực tiếp tại {ONE_STOP_DESK}"
+        ),
+        "days": _days_for(dossier),
+        "received_at_text": format_datetime(dossier.received_at or event.at),
+        "due_date_text": format_date(dossier.original_due_date or dossier.due_date),
+        "collect_at": collect_at,
+        "fee_text": format_money(dossier.fee) if dossier.fee else "Không thu phí, lệ phí",
+        "receiver": _actor_name(event, dossier),
+        "online": online,
+    }
+
+
+def _supplement_context(dossier: Dossier, event: DossierEvent) -> dict[str, Any]:
+    request = SupplementRequest.objects.filter(event=event).first() or (
+        SupplementRequest.objects.filter(
+            dossier=dossier,
+            before_receipt=event.action == "request_supplement_before_receipt",
+            requested_at__lte=event.at,
+        )
+        .order_by("-requested_at")
+        .first()
+    )
+    if request is None:
+        raise LookupError(f"no supplement request for event {event.pk}")
+    return {
+        "place_date": place_date(timezone.localdate(event.at)),
+        "request": request,
+        "items": [str(item) for item in request.items],
+        "deadline_text": format_date(request.deadline) if request.deadline else "",
+        "submitted_text": format_date(
+            timezone.localdate(dossier.submitted_at) if dossier.submitted_at else None
+        ),
+        "received_text": format_date(
+            timezone.localdate(dossier.received_at) if dossier.received_at else None
+        ),
+        "guide": _actor_name(event, dossier),
+    }
+
+
+def _refusal_context(dossier: Dossier, event: DossierEvent) -> dict[str, Any]:
+    return {
+        "place_date": place_date(timezone.localdate(event.at)),
+        "submitted_text": format_datetime(dossier.submitted_at),
+        "reason": event.reason,
+        "receiver": _actor_name(event, dossier),
+    }
+
+
+def _apology_context(dossier: Dossier, event: DossierEvent) -> dict[str, Any]:
+    apology = ApologySlip.objects.filter(event=event).first()
+    if apology is None:  # slips of events recorded before the link existed
+        apologies = ApologySlip.objects.filter(dossier=dossier, issued_at__lte=event.at)
+        new_date = event.data.get("new_due_date")
+        if new_date:
+            apologies = apologies.filter(new_due_date=dt.date.fromisoformat(new_date))
+        apology = apologies.order_by("-issued_at").first()
+    if apology is None:
+        raise LookupError(f"no apology slip for event {event.pk}")
+    return {
+        "issuer_parent": "",
+        "issuer_name": dossier.agency.name,
+        "place_date": place_date(timezone.localdate(event.at)),
+        "apology": apology,
+        "received_text": format_date(
+            timezone.localdate(dossier.received_at) if dossier.received_at else None
+        ),
+        "signer": _head_name(event, dossier),
+        "old_due_text": format_date(apology.old_due_date),
+        "new_due_text": format_date(apology.new_due_date),
+        "reason": apology.reason,
+    }
+
+
+def _tracking_context(dossier: Dossier, event: DossierEvent) -> dict[str, Any]:
+    """The tracking slip issued with the receipt: the steps up to the receipt and
+    the date promised on it."""
+    return _tracking(
+        dossier,
+        upto=event.seq,
+        due=dossier.original_due_date or dossier.due_date,
+        day=timezone.localdate(event.at),
+    )
+
+
+def _tracking(dossier: Dossier, *, upto: int, due: dt.date | None, day: dt.date) -> dict[str, Any]:
+    """Steps 1..``upto`` with who took each and when, and whether it came before,
+    on or after the promised date ``due`` (from the receipt on)."""
+    events = dossier.events.filter(seq__lte=upto).select_related("actor").order_by("seq")
+    received = False
+    steps = []
+    for step in events:
+        received = received or step.action == "receive"
+        timing = ""
+        if received and due is not None:
+            on = timezone.localdate(step.at)
+            timing = "Trước hạn" if on < due else "Đúng hạn" if on == due else "Quá hạn"
+        steps.append(
+            {
+                "name": STEP_NAMES.get(step.action, step.action),
+                "actor": _actor_name(step, dossier),
+                "at": format_short_datetime(step.at),
+                "timing": timing,
+                "note": step.reason,
+            }
+        )
+    return {
+        "place_date": place_date(day),
+        "steps": steps,
+        "received_at_text": format_datetime(dossier.received_at),
+        "due_date_text": format_date(due),
+        "days": _days_for(dossier),
+    }
+
+
+BUILDERS: dict[str, Callable[[Dossier, DossierEvent], dict[str, Any]]] = {
+    Kind.RECEIPT: _receipt_context,
+    Kind.SUPPLEMENT: _supplement_context,
+    Kind.REFUSAL: _refusal_context,
+    Kind.APOLOGY: _apology_context,
+    Kind.TRACKING: _tracking_context,
+}
