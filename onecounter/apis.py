@@ -48,7 +48,7 @@ from onecounter.models import (
     DossierStatus,
     SupplementRequest,
 )
-from onecounter.views_backoffice import perform
+from onecounter.transitions import perform
 
 ACTION_NAMES = sorted(transitions.ACTIONS)
 

@@ -310,8 +310,15 @@ def _approve(d, *, actor, now, reason="", **_kw):
     d.decided_at = now
     if reason:
         d.decision_note = reason
+    try:
+        handler = registry.get(d.procedure.handler)
+    except LookupError as exc:
+        raise ConflictError(
+            _("This procedure cannot be decided here yet: its handler is not installed."),
+            code="handler_unavailable",
+        ) from exc
     # The handler's effects (records, handoffs) join this transaction; they are idempotent.
-    registry.get(d.procedure.handler).on_approved(d.procedure, DossierRef(d), actor)
+    handler.on_approved(d.procedure, DossierRef(d), actor)
     return {"decided_at", "decision_note"}
 
 

@@ -258,18 +258,6 @@ def _answer_text(value: Any) -> str:
     return str(value)
 
 
-def perform(dossier: Dossier, action: str, **kwargs) -> Dossier:
-    """``transitions.perform``, with a procedure whose handler is not installed
-    (``approve`` asks it for its effects) answered as a domain error, not a crash."""
-    try:
-        return transitions.perform(dossier, action, **kwargs)
-    except LookupError as exc:
-        raise ConflictError(
-            _("This dossier cannot be decided yet: its procedure's handler is not installed."),
-            code="handler_unavailable",
-        ) from exc
-
-
 @staff_required
 @require_http_methods(["GET"])
 def detail(request: HttpRequest, code: str, pk: uuid.UUID) -> HttpResponse:
@@ -291,7 +279,9 @@ def action(request: HttpRequest, code: str, pk: uuid.UUID, action: str) -> HttpR
     if not form.is_valid():
         return _detail(request, agency, dossier, bound=form, status=400)
     try:
-        perform(dossier, action, actor=request.user, reason=form.perform_reason(), **form.params())
+        transitions.perform(
+            dossier, action, actor=request.user, reason=form.perform_reason(), **form.params()
+        )
     except DomainError as exc:
         form.add_error(None, exc.message)
         status = next((s for cls, s in ERROR_STATUS.items() if isinstance(exc, cls)), 400)
