@@ -294,6 +294,17 @@ EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "no-reply@dichvucong.example.vn")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Online filing and payments ------------------------------------------------
+# Drafts untouched for longer than this are purged (days).
+EGOV_DRAFT_MAX_AGE_DAYS = env_int("EGOV_DRAFT_MAX_AGE_DAYS", 30)
+# "test" is the built-in test gateway for the demo; "vnpay" a VNPAY-style gateway.
+EGOV_PAYMENT_PROVIDER = os.environ.get("EGOV_PAYMENT_PROVIDER", "test")
+VNPAY_URL = os.environ.get("VNPAY_URL", "")
+VNPAY_TMN_CODE = os.environ.get("VNPAY_TMN_CODE", "")
+VNPAY_HASH_SECRET = os.environ.get("VNPAY_HASH_SECRET", "")
+# The test gateway signs its callbacks with this secret (derived from SECRET_KEY when empty).
+EGOV_TEST_PAYMENT_SECRET = os.environ.get("EGOV_TEST_PAYMENT_SECRET", "")
+
 # --- Notices -----------------------------------------------------------------
 # SMS goes through a provider class; the default writes a masked line to the log.
 EGOV_SMS_PROVIDER = os.environ.get(

@@ -112,6 +112,8 @@ class Dossier(models.Model):
         default=False, help_text=_("An apology slip with a new date was issued (counts as late).")
     )
     fee = models.PositiveIntegerField(_("fee (VND)"), default=0)
+    paid_at = models.DateTimeField(_("fee paid at"), null=True, blank=True)
+    declaration_accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("dossier")
@@ -248,12 +250,14 @@ class DossierDocument(models.Model):
     in the background, stored privately and served only to those allowed."""
 
     class Kind(models.TextChoices):
+        SUBMISSION = "submission", _("online submission receipt")
         RECEIPT = "receipt", _("receipt and appointment slip")
         SUPPLEMENT = "supplement", _("request to supplement")
         REFUSAL = "refusal", _("refusal slip")
         APOLOGY = "apology", _("apology and new date")
         TRACKING = "tracking", _("tracking slip")
         RESULT = "result", _("result")
+        FEE_RECEIPT = "fee_receipt", _("fee receipt")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="documents")
@@ -311,3 +315,172 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class Attachment(models.Model):
+    """A document attached to a dossier: uploaded (checked, re-encoded, private)
+    or taken from the applicant's wallet."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="attachments")
+    requirement = models.ForeignKey(
+        "procedures.RequiredDocument",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    field_key = models.CharField(
+        max_length=40, blank=True, help_text=_("Form question it answers.")
+    )
+    supplement = models.ForeignKey(
+        SupplementRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    file = models.FileField(upload_to="attachments/%Y/%m/", blank=True)
+    wallet_document = models.ForeignKey(
+        "WalletDocument", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    label = models.CharField(_("name"), max_length=200)
+    content_type = models.CharField(max_length=60, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["dossier", "uploaded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(file="") | models.Q(wallet_document__isnull=False),
+                name="attachment_has_content",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class WalletDocument(models.Model):
+    """A document in a citizen's wallet: a result issued to them, or a document
+    they keep for reuse. A later procedure can take it instead of an upload."""
+
+    class Source(models.TextChoices):
+        ISSUED = "issued", _("issued by an agency")
+        KEPT = "kept", _("kept by the citizen")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="wallet")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Whom the document is about (the owner, or their child)."),
+    )
+    kind = models.CharField(
+        _("kind"), max_length=40, help_text=_("e.g. birth_certificate, residence_confirmation")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    document = models.ForeignKey(
+        DossierDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    file = models.FileField(upload_to="wallet/%Y/%m/", blank=True)
+    issued_by = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["owner", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "document"],
+                condition=models.Q(document__isnull=False),
+                name="wallet_document_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Payment(models.Model):
+    """One attempt to pay a dossier's online fee through a payment provider."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("awaiting payment")
+        PAID = "paid", _("paid")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(max_length=20)
+    reference = models.CharField(max_length=40, unique=True)
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="VND")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    provider_transaction = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["dossier", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier"],
+                condition=models.Q(status="paid"),
+                name="one_paid_payment_per_dossier",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class PaymentCallback(models.Model):
+    """Every callback or return from a payment provider, as received. Append-only."""
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="callbacks"
+    )
+    provider = models.CharField(max_length=20)
+    received_at = models.DateTimeField(default=timezone.now)
+    payload = models.JSONField()
+    signature_valid = models.BooleanField()
+    outcome = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.outcome}"
+
+
+class Rating(models.Model):
+    """The applicant's satisfaction with a returned dossier (1-5 and a comment)."""
+
+    dossier = models.OneToOneField(Dossier, on_delete=models.CASCADE, related_name="rating")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}: {self.score}"
