@@ -76,3 +76,13 @@ def test_a_citizen_signs_in_with_email_and_password(client):
     response = client.post("/accounts/login/", {"login": "an@example.vn", "password": PASSWORD})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_account_emails_name_the_portal_not_the_host(client):
+    client.post(
+        "/accounts/signup/",
+        {"email": "ten@example.vn", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    body = mail.outbox[0].body
+    assert "Cổng dịch vụ công Hà Nội" in body
+    assert "Xin chào" in body
