@@ -9,6 +9,8 @@ class EgovConfig(AppConfig):
         from allauth.account.decorators import secure_admin_login
         from django.contrib import admin
 
+        from egov import checks  # noqa: F401 - registers the deploy checks
+
         # Django admin is for superusers only; staff work in the back office.
         admin.site.has_permission = lambda request: (
             request.user.is_active and request.user.is_superuser

@@ -15,6 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "egov.settings")
 app = Celery("egov")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["onecounter.payments"])
 
 app.conf.beat_schedule = {
     "purge-expired-sessions": {
@@ -29,8 +30,16 @@ app.conf.beat_schedule = {
         "task": "onecounter.deliver_pending_notices",
         "schedule": 300.0,
     },
+    "onecounter-sweep-paid-payments": {
+        "task": "onecounter.payments.sweep_paid_payments",
+        "schedule": 60.0,
+    },
     "beat-heartbeat": {
         "task": "egov.tasks.heartbeat",
         "schedule": 60.0,
+    },
+    "onecounter-purge-old-drafts": {
+        "task": "onecounter.purge_old_drafts",
+        "schedule": crontab(minute=43, hour=3),
     },
 }

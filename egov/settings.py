@@ -299,7 +299,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Drafts untouched for longer than this are purged (days).
 EGOV_DRAFT_MAX_AGE_DAYS = env_int("EGOV_DRAFT_MAX_AGE_DAYS", 30)
 # "test" is the built-in test gateway for the demo; "vnpay" a VNPAY-style gateway.
-EGOV_PAYMENT_PROVIDER = os.environ.get("EGOV_PAYMENT_PROVIDER", "test")
+EGOV_PAYMENT_PROVIDER = os.environ.get("EGOV_PAYMENT_PROVIDER", "vnpay" if PRODUCTION else "test")
 VNPAY_URL = os.environ.get("VNPAY_URL", "")
 VNPAY_TMN_CODE = os.environ.get("VNPAY_TMN_CODE", "")
 VNPAY_HASH_SECRET = os.environ.get("VNPAY_HASH_SECRET", "")
@@ -362,6 +362,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AgencyKindEnum": "citizens.models.Agency.Kind",
+        "DocumentKindEnum": "onecounter.models.DossierDocument.Kind",
+        "QuestionKindEnum": "procedures.models.FormField.Kind",
+        "DossierStatusEnum": "onecounter.models.DossierStatus",
+        "UnitLevelEnum": "citizens.models.AdministrativeUnit.Level",
+    },
 }
 
 # --- Logging: no personal data in logs ------------------------------------------
@@ -371,7 +378,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- Portal -------------------------------------------------------------------

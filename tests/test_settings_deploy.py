@@ -8,6 +8,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+PAYMENT = {
+    "VNPAY_URL": "https://sandbox.vnpayment.example/paymentv2/vpcpay.html",
+    "VNPAY_TMN_CODE": "HANOI001",
+    "VNPAY_HASH_SECRET": "not-a-real-secret-only-for-the-check",
+}
+
+
 def _run(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
     env.update(env_overrides)
@@ -29,9 +36,24 @@ def test_check_deploy_passes_with_production_variables():
             "DJANGO_SECRET_KEY": "x" * 20 + "production-like-secret-key-for-the-deploy-check-0123",
             "DJANGO_ALLOWED_HOSTS": "dichvucong.example.vn",
             "DJANGO_CSRF_TRUSTED_ORIGINS": "https://dichvucong.example.vn",
+            **PAYMENT,
         }
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_refuses_the_test_payment_gateway_in_production():
+    result = _run(
+        {
+            "DJANGO_SETTINGS_MODULE": "egov.settings",
+            "DJANGO_ENV": "production",
+            "DJANGO_SECRET_KEY": "x" * 20 + "production-like-secret-key-for-the-deploy-check-0123",
+            "DJANGO_ALLOWED_HOSTS": "dichvucong.example.vn",
+            "EGOV_PAYMENT_PROVIDER": "test",
+        }
+    )
+    assert result.returncode != 0
+    assert "egov.E001" in result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():

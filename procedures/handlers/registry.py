@@ -10,6 +10,7 @@ health insurance) are handlers in code registered under their own names.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -64,9 +65,22 @@ def register(handler_class: type[ProcedureHandler]) -> type[ProcedureHandler]:
     return handler_class
 
 
-def get(name: str) -> ProcedureHandler:
-    from procedures.handlers import form  # noqa: F401 - registers the built-in handler
+# The packages whose handlers register themselves when imported.
+HANDLER_PACKAGES = (
+    "procedures.handlers.form",
+    "procedures.handlers.birth",
+    "procedures.handlers.residence",
+    "procedures.handlers.health_insurance",
+)
 
+
+def _load() -> None:
+    for module in HANDLER_PACKAGES:
+        import_module(module)
+
+
+def get(name: str) -> ProcedureHandler:
+    _load()
     try:
         return _registry[name]
     except KeyError as exc:
@@ -74,7 +88,7 @@ def get(name: str) -> ProcedureHandler:
 
 
 def names() -> list[str]:
-    get("form")
+    _load()
     return sorted(_registry)
 
 

@@ -1,0 +1,246 @@
+"""The pages of the birth declaration: the child, the evidence of the birth,
+the parents and the declarer. Plain server-rendered forms (no script needed);
+each problem is shown next to its field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from citizens.models import AdministrativeUnit, Sex
+from citizens.reference import ETHNICITIES
+from procedures.handlers.birth import rules
+from procedures.handlers.form import (
+    AddressField,
+    AddressWidget,
+    DateInput,
+    validate_id_number_field,
+)
+
+DEFAULT_NATIONALITY = "Việt Nam"
+
+
+def ward_choices() -> list[tuple[str, str]]:
+    units = (
+        AdministrativeUnit.objects.filter(
+            era=AdministrativeUnit.Era.CURRENT,
+            level=AdministrativeUnit.Level.COMMUNE,
+            parent__code=settings.EGOV_PROVINCE_CODE,
+        )
+        .order_by("name")
+        .values_list("code", "name")
+    )
+    return [("", "—"), *units]
+
+
+class WardAddressField(AddressField):
+    """``AddressField`` whose wards are read when the form is shown, not when
+    this module is imported (the form classes are declared once)."""
+
+    def __init__(self, **kwargs):
+        unit_field = forms.ChoiceField(choices=ward_choices)
+        forms.MultiValueField.__init__(
+            self,
+            fields=[forms.CharField(max_length=255), unit_field],
+            require_all_fields=True,
+            **kwargs,
+        )
+        self.widget = AddressWidget()
+        self.widget.widgets[1].choices = unit_field.choices
+
+
+def id_number_field(**kwargs) -> forms.CharField:
+    return forms.CharField(
+        min_length=12,
+        max_length=12,
+        validators=[validate_id_number_field],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        **kwargs,
+    )
+
+
+class BirthPageForm(forms.Form):
+    def add_problems(self, problems: Iterable[tuple[str, Any]]) -> None:
+        for field, message in problems:
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, message)
+
+
+class ChildForm(BirthPageForm):
+    full_name = forms.CharField(label=_("The child's full name"), max_length=150)
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
+    birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput)
+    birth_time = forms.CharField(
+        label=_("Time of birth"),
+        required=False,
+        max_length=5,
+        help_text=_("Hours and minutes, e.g. 08:30."),
+        validators=[
+            RegexValidator(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", _("Enter a time such as 08:30."))
+        ],
+        widget=forms.TextInput(attrs={"type": "time"}),
+    )
+    birth_facility = forms.CharField(
+        label=_("Hospital or health facility where the child was born"),
+        required=False,
+        max_length=200,
+        help_text=_("Leave empty when the child was born at home or elsewhere."),
+    )
+    birth_address = WardAddressField(label=_("Address of the place of birth"))
+    ethnicity = forms.ChoiceField(label=_("Ethnicity"), choices=ETHNICITIES, initial="01")
+    nationality = forms.CharField(
+        label=_("Nationality"), max_length=60, initial=DEFAULT_NATIONALITY
+    )
+    native_place = forms.CharField(
+        label=_("Native place"),
+        max_length=255,
+        help_text=_("The father's or the mother's native place, as the parents agree."),
+    )
+    late = forms.BooleanField(
+        label=_("Late registration (more than 60 days after the birth)"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.localdate()
+        if "birth_date" in data:
+            self.add_problems(rules.birth_date_problems(data["birth_date"], today))
+        if not self.errors.get("birth_date") and data.get("birth_date"):
+            # Worked out here, never taken from the browser.
+            data["late"] = rules.is_late(data["birth_date"], today)
+        else:
+            data["late"] = False
+        return data
+
+
+class EvidenceForm(BirthPageForm):
+    birth_evidence = forms.ChoiceField(
+        label=_("Evidence of the birth"),
+        choices=rules.EVIDENCE,
+        initial=rules.HOSPITAL_CERTIFICATE,
+        widget=forms.RadioSelect,
+    )
+    birth_certificate_number = forms.CharField(
+        label=_("Number of the hospital birth certificate"), required=False, max_length=40
+    )
+    evidence_document = forms.FileField(
+        label=_("Witness's statement or written commitment"),
+        required=False,
+        help_text=_("Needed when the child was born outside a hospital."),
+    )
+    birth_order = forms.IntegerField(
+        label=_("Birth order"),
+        min_value=1,
+        max_value=30,
+        help_text=_("Which child of the mother this is: 1 for her first child."),
+    )
+    multiple_birth = forms.BooleanField(label=_("Twins or a multiple birth"), required=False)
+    sibling_dossier_code = forms.CharField(
+        label=_("Dossier code of the twin's birth registration"),
+        required=False,
+        max_length=30,
+        help_text=_("When a twin's birth has been filed already, e.g. UBLB-260304-0001."),
+    )
+
+    def clean_sibling_dossier_code(self) -> str:
+        return self.cleaned_data["sibling_dossier_code"].strip().upper()
+
+    def clean(self):
+        data = super().clean()
+        self.add_problems(rules.evidence_problems(data, check_document=True))
+        self.add_problems(rules.multiple_birth_problems(data))
+        return data
+
+
+class ParentsForm(BirthPageForm):
+    declarer_relation = forms.ChoiceField(
+        label=_("You are the child's"), choices=rules.RELATIONS, widget=forms.RadioSelect
+    )
+    declarer_reason = forms.CharField(
+        label=_("Why the father or mother is not registering the birth"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Needed when you are not the child's father or mother."),
+    )
+    declarer_id_number = id_number_field(label=_("Your personal ID number"))
+    mother_id_number = id_number_field(
+        label=_("The mother's personal ID number"),
+        required=False,
+        help_text=_("Leave empty if she has no Vietnamese personal ID number."),
+    )
+    mother_name = forms.CharField(
+        label=_("The mother's full name"),
+        required=False,
+        max_length=150,
+        help_text=_("Only when she has no Vietnamese personal ID number."),
+    )
+    mother_birth_year = forms.IntegerField(
+        label=_("The mother's year of birth"), required=False, min_value=1900, max_value=2400
+    )
+    mother_nationality = forms.CharField(
+        label=_("The mother's nationality"), required=False, max_length=60
+    )
+    mother_residence = forms.CharField(
+        label=_("The mother's place of residence"), required=False, max_length=255
+    )
+    father_unknown = forms.BooleanField(
+        label=_("The father is unknown"),
+        required=False,
+        help_text=_("The birth certificate then leaves the father's details empty."),
+    )
+    father_id_number = id_number_field(
+        label=_("The father's personal ID number"),
+        required=False,
+        help_text=_("Leave empty if he has no Vietnamese personal ID number."),
+    )
+    father_name = forms.CharField(
+        label=_("The father's full name"),
+        required=False,
+        max_length=150,
+        help_text=_("Only when he has no Vietnamese personal ID number."),
+    )
+    father_birth_year = forms.IntegerField(
+        label=_("The father's year of birth"), required=False, min_value=1900, max_value=2400
+    )
+    father_nationality = forms.CharField(
+        label=_("The father's nationality"), required=False, max_length=60
+    )
+    father_residence = forms.CharField(
+        label=_("The father's place of residence"), required=False, max_length=255
+    )
+    household_number = forms.CharField(
+        label=_("Household number of the household the child joins"),
+        required=False,
+        max_length=20,
+        help_text=_("Leave empty for your own household."),
+    )
+    health_facility = forms.CharField(
+        label=_("Health-care facility for the child's health-insurance card"),
+        max_length=200,
+        help_text=_("Where the child will be registered for primary care."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        self.add_problems(rules.declarer_problems(data))
+        # A parent's ID number that failed its own checks is not "missing".
+        self.add_problems(
+            (field, message)
+            for field, message in rules.parent_problems(rules.with_declarer_as_parent(data))
+            if not (field.endswith("_name") and field.replace("_name", "_id_number") in self.errors)
+        )
+        if not self.errors:
+            data.update(rules.with_declarer_as_parent(data))
+        return data
+
+
+PAGES: dict[int, type[forms.Form]] = {1: ChildForm, 2: EvidenceForm, 3: ParentsForm}
