@@ -168,8 +168,12 @@ CATALOG: list[dict[str, Any]] = [
         "documents": [
             doc("Tờ khai đăng ký khai sinh", "Birth registration declaration"),
             doc(
-                "Giấy chứng sinh",
-                "Hospital birth notice (giấy chứng sinh)",
+                # Optional as a document: a birth outside a hospital is declared
+                # with a witness statement or a written commitment instead, which
+                # the birth handler's evidence question asks for.
+                "Giấy chứng sinh (hoặc văn bản của người làm chứng / giấy cam đoan)",
+                "Hospital birth notice (or a witness statement / written commitment)",
+                mandatory=False,
                 wallet="hospital_birth_notice",
             ),
             doc(
