@@ -109,7 +109,19 @@ def _actor_roles(dossier: Dossier, actor: User) -> set[str]:
     held: set[str] = set(roles_in(actor, dossier.agency)) if actor.is_authenticated else set()
     if dossier.applicant_id and actor.pk == dossier.applicant_id:
         held.add(APPLICANT)
+    elif dossier.subject_person_id and _is_parent_of_minor(actor, dossier.subject_person_id):
+        # A linked parent acts for their minor child, as the applicant would.
+        held.add(APPLICANT)
     return held
+
+
+def _is_parent_of_minor(actor: User, person_id) -> bool:
+    from citizens.selectors import minor_children_of
+
+    link = getattr(actor, "identity", None) if actor.is_authenticated else None
+    if link is None:
+        return False
+    return minor_children_of(link.person).filter(pk=person_id).exists()
 
 
 def perform(

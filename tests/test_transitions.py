@@ -213,3 +213,26 @@ def test_fifty_simultaneous_submissions_get_fifty_consecutive_codes():
     codes = sorted(Dossier.objects.values_list("code", flat=True))
     prefix = codes[0].rsplit("-", 1)[0]
     assert codes == [f"{prefix}-{n:04d}" for n in range(1, 51)]
+
+
+def test_a_linked_parent_acts_for_their_minor_child_and_not_for_an_adult_one(office):
+    from citizens.models import IdentityLink
+    from tests.factories import PersonFactory, UserFactory
+
+    agency, staff = office
+    mother = PersonFactory(full_name="Lê Thị Mẹ", sex="F", birth_date=dt.date(1990, 1, 1))
+    child = PersonFactory(
+        full_name="Lê Văn Con", sex="M", birth_date=dt.date(2018, 6, 1), mother=mother
+    )
+    adult = PersonFactory(
+        full_name="Lê Văn Lớn", sex="M", birth_date=dt.date(2000, 6, 1), mother=mother
+    )
+    parent_user = UserFactory()
+    IdentityLink.objects.create(user=parent_user, person=mother, level=1, method="self")
+
+    for_child = act(DossierFactory(agency=agency, subject_person=child), "submit", staff)
+    for_adult = act(DossierFactory(agency=agency, subject_person=adult), "submit", staff)
+    withdrawn = transitions.perform(for_child, "withdraw", actor=parent_user, reason="Nộp nhầm")
+    assert withdrawn.status == S.WITHDRAWN
+    with pytest.raises(PermissionDeniedError):
+        transitions.perform(for_adult, "withdraw", actor=parent_user, reason="x")
