@@ -13,7 +13,10 @@ from rest_framework.reverse import reverse
 from citizens import agency_api
 from citizens import apis as citizens_apis
 from onecounter import apis as onecounter_apis
+from onecounter import apis_citizen as onecounter_citizen_apis
+from onecounter import views_filing as onecounter_filing
 from onecounter import views_public as onecounter_public
+from onecounter.payments import apis as payments_apis
 from procedures import apis as procedures_apis
 
 
@@ -64,4 +67,7 @@ urlpatterns = [
     *onecounter_public.api_urlpatterns,
     *onecounter_apis.urlpatterns,
     *procedures_apis.urlpatterns,
+    *payments_apis.urlpatterns,
+    *onecounter_filing.api_urlpatterns,
+    *onecounter_citizen_apis.urlpatterns,
 ]

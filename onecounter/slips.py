@@ -7,6 +7,7 @@
 | request_supplement                     |                                                       |
 | refuse                                 | Mẫu số 03 refusal                                     |
 | apologise                              | Mẫu số 04 apology and new date                        |
+| submit (online dossiers only)          | online submission receipt (not a Circular form)       |
 
 ``render_for_event(event)`` is called by ``tasks.after_event`` under the event's
 row lock and is idempotent: each slip is a ``DossierDocument`` row keyed
@@ -14,6 +15,8 @@ row lock and is idempotent: each slip is a ``DossierDocument`` row keyed
 private default storage with its SHA-256. A rendering error is written on the
 row and raised again, so the task retries. ``render_tracking_slip(dossier)``
 refreshes the tracking slip on demand (key ``tracking-<number of events>``).
+``render_fee_receipt(payment)`` issues the receipt of a fee paid online
+("Biên lai thu phí, lệ phí", key ``payment-<payment reference>``; see onecounter.payments).
 
 The slips are official Vietnamese forms: their text is Vietnamese whatever the
 reader's language, dates are written dd/mm/yyyy. Each slip shows the dossier
@@ -80,6 +83,8 @@ DEFAULT_FORMS: dict[str, SlipForm] = {
     Kind.TRACKING: SlipForm(
         "Mẫu số 05", "Phiếu kiểm soát quá trình giải quyết hồ sơ", "slips/tracking.html"
     ),
+    # Not a one-stop form: the receipt of a fee paid online (onecounter.payments).
+    Kind.FEE_RECEIPT: SlipForm("", "Biên lai thu phí, lệ phí", "slips/fee_receipt.html"),
 }
 
 SLIPS_FOR_ACTION: dict[str, tuple[str, ...]] = {
@@ -127,6 +132,8 @@ def render_for_event(event: DossierEvent) -> list[DossierDocument]:
     if not kinds:
         return []
     dossier = _load(event.dossier_id)
+    # The online submission receipt is for dossiers the citizen filed online.
+    kinds = tuple(k for k in kinds if k != Kind.SUBMISSION or dossier.channel == "online")
     key = f"event-{event.pk}"
     return [
         _issue(dossier, kind, key, lambda kind=kind: BUILDERS[kind](dossier, event))
@@ -450,3 +457,165 @@ BUILDERS: dict[str, Callable[[Dossier, DossierEvent], dict[str, Any]]] = {
     Kind.APOLOGY: _apology_context,
     Kind.TRACKING: _tracking_context,
 }
+
+
+# --- The fee receipt (onecounter.payments) ----------------------------------------------
+# "Biên lai thu phí, lệ phí": issued once per paid payment, keyed by its unique
+# reference (``payment-<reference>``: with a UUID the stored file name would pass
+# the 100 characters of ``DossierDocument.file``), after the paid draft is
+# submitted, so it carries the dossier code.
+
+DIGIT_WORDS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
+SCALE_WORDS = ("", "nghìn", "triệu", "tỷ")
+
+
+def _three_digits_in_words(number: int, *, full: bool) -> list[str]:
+    """0-999 in words; ``full`` reads the hundreds and "linh" even when zero
+    (a group after a higher one: 1.005.000 is "một triệu không trăm linh năm nghìn")."""
+    hundreds, tens, units = number // 100, number // 10 % 10, number % 10
+    words: list[str] = []
+    if full or hundreds:
+        words += [DIGIT_WORDS[hundreds], "trăm"]
+    if tens == 0:
+        if units and words:
+            words.append("linh")
+    elif tens == 1:
+        words.append("mười")
+    else:
+        words += [DIGIT_WORDS[tens], "mươi"]
+    if units == 1 and tens >= 2:
+        words.append("mốt")
+    elif units == 5 and tens >= 1:
+        words.append("lăm")
+    elif units:
+        words.append(DIGIT_WORDS[units])
+    return words
+
+
+def money_in_words(amount: int) -> str:
+    """An amount of đồng in Vietnamese words, e.g. 1.250.000 → "Một triệu hai
+    trăm năm mươi nghìn đồng" (up to hundreds of billions)."""
+    if amount <= 0:
+        return "Không đồng"
+    groups = []
+    while amount:
+        groups.append(amount % 1000)
+        amount //= 1000
+    if len(groups) > len(SCALE_WORDS):
+        raise ValueError("amount too large to write in words")
+    words: list[str] = []
+    for index in range(len(groups) - 1, -1, -1):
+        group = groups[index]
+        if group == 0:
+            continue
+        words += _three_digits_in_words(group, full=bool(words))
+        if SCALE_WORDS[index]:
+            words.append(SCALE_WORDS[index])
+    text = " ".join(words) + " đồng"
+    return text[0].upper() + text[1:]
+
+
+def fee_receipt_key(payment) -> str:
+    return f"payment-{payment.reference}"
+
+
+def render_fee_receipt(payment) -> DossierDocument:
+    """The fee receipt of a paid payment, rendered once. Safe to call again."""
+    dossier = _load(payment.dossier_id)
+    return _issue(
+        dossier,
+        Kind.FEE_RECEIPT,
+        fee_receipt_key(payment),
+        lambda: _fee_receipt_context(dossier, payment),
+    )
+
+
+def _payment_method(payment) -> str:
+    from django.utils.module_loading import import_string
+
+    from onecounter.payments.base import PROVIDERS
+
+    path = PROVIDERS.get(payment.provider)
+    if path is None:
+        return f"Trực tuyến ({payment.provider})"
+    return import_string(path).receipt_label
+
+
+def _fee_receipt_context(dossier: Dossier, payment) -> dict[str, Any]:
+    if payment.paid_at is None:
+        raise LookupError(f"payment {payment.pk} is not paid")
+    procedure = dossier.procedure
+    return {
+        "place_date": place_date(timezone.localdate(payment.paid_at)),
+        "payment": payment,
+        "payer": dossier.applicant_name,
+        "procedure_text": (
+            f"{procedure.name} (mã thủ tục {procedure.code})" if procedure.code else procedure.name
+        ),
+        "amount_text": format_money(payment.amount),
+        "amount_words": money_in_words(payment.amount),
+        "method_text": _payment_method(payment),
+        "transaction_text": payment.provider_transaction or "—",
+        "paid_at_text": format_datetime(payment.paid_at),
+    }
+
+
+# --- The online submission receipt (onecounter.filing) ------------------------------------
+# "Biên nhận nộp hồ sơ trực tuyến": issued for the ``submit`` step of a dossier
+# filed online. It acknowledges that the dossier was sent; it is not the
+# receipt and appointment slip (Mẫu số 01), which the one-stop desk issues
+# when it receives the dossier and sets the promised date.
+
+DEFAULT_FORMS[Kind.SUBMISSION] = SlipForm(
+    "", "Biên nhận nộp hồ sơ trực tuyến", "slips/submission.html"
+)
+SLIPS_FOR_ACTION["submit"] = (Kind.SUBMISSION,)
+SUBMITTED_FILE_KINDS = {
+    "application/pdf": "Tệp PDF",
+    "image/jpeg": "Ảnh chụp (JPEG)",
+    "image/png": "Ảnh chụp (PNG)",
+}
+
+
+def _submission_context(dossier: Dossier, event: DossierEvent) -> dict[str, Any]:
+    from onecounter.workdays import WorkCalendar
+
+    procedure = dossier.procedure
+    submitted = dossier.submitted_at or event.at
+    calendar = WorkCalendar.load(start=timezone.localdate(submitted) - dt.timedelta(days=1))
+    attachments = [
+        {
+            "name": a.requirement.name if a.requirement_id else a.label,
+            "form": (
+                "Giấy tờ trong kho dữ liệu điện tử"
+                if a.wallet_document_id
+                else SUBMITTED_FILE_KINDS.get(a.content_type, "Tệp đính kèm")
+            ),
+        }
+        for a in dossier.attachments.filter(uploaded_at__lte=event.at)
+        .select_related("requirement")
+        .order_by("uploaded_at", "pk")
+    ]
+    subject = dossier.subject_person
+    return {
+        "place_date": place_date(timezone.localdate(event.at)),
+        "submitted_at_text": format_datetime(submitted),
+        "expected_date_text": format_date(calendar.due_date(submitted, procedure.days_online)),
+        "days": procedure.days_online,
+        "attachments": attachments,
+        "subject_lines": (
+            [
+                ("Họ và tên", subject.full_name),
+                ("Số định danh cá nhân", subject.id_number),
+                ("Ngày sinh", format_date(subject.birth_date)),
+            ]
+            if subject is not None
+            else []
+        ),
+        "fee_text": (format_money(dossier.fee) if dossier.fee else "Không thu phí, lệ phí"),
+        "paid": dossier.paid_at is not None,
+        "agency_name": dossier.agency.name,
+    }
+
+
+BUILDERS[Kind.SUBMISSION] = _submission_context

@@ -33,7 +33,7 @@ def after_event(event_id: int) -> None:
     transaction, so it stays visible to administrators, then re-raised for
     the retry.
     """
-    from onecounter import notifications, slips
+    from onecounter import notifications, slips, wallet
     from onecounter.models import DossierEvent
 
     try:
@@ -42,6 +42,7 @@ def after_event(event_id: int) -> None:
             if event is None or event.processed_at is not None:
                 return
             slips.render_for_event(event)
+            wallet.deliver_results_for_event(event)  # results into the applicant's wallet
             notifications.notify_for_event(event)
             event.processed_at = timezone.now()
             event.attempts += 1
@@ -84,3 +85,14 @@ def deliver_pending_notices() -> int:
     from onecounter import notifications
 
     return notifications.deliver_pending()
+
+
+@shared_task(name="onecounter.purge_old_drafts")
+def purge_old_drafts() -> int:
+    """Delete online drafts left unchanged longer than EGOV_DRAFT_MAX_AGE_DAYS,
+    with their uploaded files (safe to run twice: what is gone is gone)."""
+    from django.conf import settings
+
+    from onecounter import filing
+
+    return filing.purge_old_drafts(settings.EGOV_DRAFT_MAX_AGE_DAYS)

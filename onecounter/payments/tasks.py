@@ -1,0 +1,72 @@
+"""Background jobs of online payment. Each takes ids and is safe to run twice.
+
+The paid ``Payment`` row is the outbox: ``after_payment`` is enqueued after the
+commit that marked it paid, and ``sweep_paid_payments`` (Celery beat) enqueues
+it again for any paid payment whose dossier is still a draft or whose fee
+receipt is missing, e.g. after a broker outage or a crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="onecounter.payments.after_payment",
+    autoretry_for=(Exception,),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def after_payment(payment_id: str) -> None:
+    """Submit the paid draft and render its fee receipt."""
+    from onecounter.models import Payment
+    from onecounter.payments import services
+
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is not None:
+        services.payment_after_paid(payment=payment)
+
+
+def enqueue_after_payment(payment_id) -> None:
+    """Called on commit. A broker outage must not fail the gateway's callback:
+    the payment is committed, and the sweep picks it up later."""
+    try:
+        after_payment.delay(str(payment_id))
+    except Exception:  # noqa: BLE001 - kombu/redis errors vary by transport
+        logger.warning("after_payment of %s not enqueued; left for the sweep", payment_id)
+
+
+@shared_task(name="onecounter.payments.sweep_paid_payments")
+def sweep_paid_payments(
+    older_than_seconds: int = 120, within_days: int = 30, limit: int = 200
+) -> int:
+    from onecounter.models import DossierDocument, DossierStatus, Payment
+
+    now = timezone.now()
+    receipt = DossierDocument.objects.filter(
+        dossier_id=OuterRef("dossier_id"),
+        kind=DossierDocument.Kind.FEE_RECEIPT,
+        key=Concat(Value("payment-"), OuterRef("reference"), output_field=CharField()),
+    ).exclude(file="")
+    ids = list(
+        Payment.objects.filter(
+            status=Payment.Status.PAID,
+            paid_at__lt=now - dt.timedelta(seconds=older_than_seconds),
+            paid_at__gte=now - dt.timedelta(days=within_days),
+        )
+        .filter(Q(dossier__status=DossierStatus.DRAFT) | ~Exists(receipt))
+        .order_by("paid_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for payment_id in ids:
+        enqueue_after_payment(payment_id)
+    return len(ids)

@@ -1,0 +1,798 @@
+"""The citizen's own side of the one-stop intake: their dossiers and their
+document wallet ("My dossiers", "My documents").
+
+Who sees what
+    A signed-in citizen sees the dossiers they applied for (``applicant``),
+    drafts included, and the dossiers about their minor children (the child is
+    the dossier's subject, or its applicant): a parent acts for a minor child
+    (``citizens.selectors.minor_children_of``). A draft stays its applicant's
+    own. Anything else, by id, code or URL, is "not found": the answer for a
+    dossier that does not exist.
+
+    Whether a step is open to the viewer is decided by ``transitions`` (the
+    applicant's steps: withdraw, supply, resubmit, hand_back); these functions
+    never bypass it.
+
+Reads (fixed number of queries whatever the number of rows)
+    ``my_dossiers(user)``            the list, drafts first, then open, then finished
+    ``my_dossier(user, pk)``         one dossier with what its page shows, or None
+    ``my_document(user, ...)``       one rendered slip or result of such a dossier
+    ``my_attachment(user, ...)``     one uploaded file of such a dossier
+    ``asked_now(dossier)``           what is asked of the citizen now, in plain words
+    ``wallet_documents(owner)``      the wallet, issued results first
+
+Writes (keyword-only, atomic)
+    ``supplement_answer``            answer a request for missing documents (supply / resubmit)
+    ``dossier_withdraw``             withdraw with a reason, before a decision
+    ``result_receive``               take a full-online result (hand_back by the applicant)
+    ``rating_create``                rate a returned dossier, once
+    ``draft_delete``                 delete one's own draft
+    ``wallet_keep`` / ``wallet_remove``   documents the citizen keeps
+    ``deliver_results_for_event``    results into the applicant's wallet (``tasks.after_event``)
+
+They live together here because they are the citizen's side of the intake;
+``onecounter.services`` and ``selectors`` hold the staff side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import mimetypes
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    IntegerField,
+    Prefetch,
+    ProtectedError,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from citizens.models import IdentityLink, Person, User
+from citizens.selectors import minor_children_of
+from egov.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
+from egov.uploads import clean_document
+from onecounter import transitions
+from onecounter.models import (
+    ApologySlip,
+    Attachment,
+    Dossier,
+    DossierDocument,
+    DossierEvent,
+    Rating,
+    SupplementRequest,
+    WalletDocument,
+)
+from onecounter.models import DossierStatus as S
+from onecounter.selectors import late_q
+from onecounter.workdays import WorkCalendar
+
+logger = logging.getLogger(__name__)
+
+FINISHED = (S.REFUSED, S.RETURNED, S.WITHDRAWN)
+AWAITING_DOCUMENTS = (S.SUPPLEMENT_REQUESTED, S.AWAITING_SUPPLEMENT)
+BEFORE_RECEIPT = (S.SUBMITTED, S.SUPPLEMENT_REQUESTED)
+# The applicant's steps offered on the citizen's pages ("submit" belongs to the filing flow).
+CITIZEN_ACTIONS = ("withdraw", "supply", "resubmit", "hand_back")
+# While the fee of a full-online dossier can still be paid online.
+FEE_PAYABLE = (
+    S.SUBMITTED,
+    S.SUPPLEMENT_REQUESTED,
+    S.RECEIVED,
+    S.IN_PROCESSING,
+    S.AWAITING_SUPPLEMENT,
+    S.PROPOSED,
+    S.APPROVED,
+    S.RESULT_READY,
+)
+# Events that put results in the applicant's wallet.
+DELIVERY_ACTIONS = ("mark_result_ready", "hand_back")
+
+
+# --- Who may see which dossier ----------------------------------------------------------
+
+
+def person_of(user: User) -> Person | None:
+    """The population record the account is linked to (one query), or None."""
+    link = IdentityLink.objects.filter(user=user).select_related("person").first()
+    return link.person if link else None
+
+
+def _visible_q(user: User, person: Person | None) -> Q:
+    own = Q(applicant=user)
+    if person is None:
+        return own
+    minors = minor_children_of(person).values("pk")
+    as_parent = ~Q(status=S.DRAFT) & (Q(subject_person__in=minors) | Q(applicant_person__in=minors))
+    return own | as_parent
+
+
+def visible_dossiers(user: User, *, person: Person | None = None) -> QuerySet[Dossier]:
+    """Every dossier the citizen may see: their own, and their minor children's."""
+    if not user.is_authenticated:
+        return Dossier.objects.none()
+    if person is None:
+        person = person_of(user)
+    return Dossier.objects.filter(_visible_q(user, person))
+
+
+# --- What is asked of the citizen now ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What the citizen should do next. ``code`` is one of: finish_draft,
+    send_documents, pay_fee, download_result, collect_result, rate, none."""
+
+    code: str
+    message: str
+    deadline: dt.date | None = None
+
+
+def format_money(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".") + " ₫"
+
+
+def open_supplement(dossier: Dossier) -> SupplementRequest | None:
+    """The request for missing documents still awaiting an answer (from the
+    ``open_supplements`` prefetch when there is one)."""
+    if dossier.status not in AWAITING_DOCUMENTS:
+        return None
+    requests = getattr(dossier, "open_supplements", None)
+    if requests is None:
+        requests = list(
+            dossier.supplements.filter(answered_at__isnull=True).order_by("-requested_at")
+        )
+    return requests[0] if requests else None
+
+
+def require_open_supplement(dossier: Dossier) -> SupplementRequest:
+    """The open request for missing documents, or 409 ``no_supplement_requested``."""
+    request = open_supplement(dossier)
+    if request is None:
+        raise ConflictError(
+            _("No documents are asked for on this dossier now."),
+            code="no_supplement_requested",
+            data={"status": dossier.status},
+        )
+    return request
+
+
+def result_documents(dossier: Dossier) -> list[DossierDocument]:
+    """The rendered results of the dossier (from the ``results`` prefetch when there is one)."""
+    documents = getattr(dossier, "results", None)
+    if documents is None:
+        documents = list(
+            dossier.documents.filter(kind=DossierDocument.Kind.RESULT)
+            .exclude(file="")
+            .order_by("created_at")
+        )
+    return documents
+
+
+def delivered_online(dossier: Dossier) -> bool:
+    """Whether the result is handed over online (a full-online procedure)."""
+    return dossier.procedure.online_level == "full"
+
+
+def fee_due(dossier: Dossier) -> bool:
+    return (
+        dossier.fee > 0
+        and dossier.paid_at is None
+        and dossier.channel == Dossier.Channel.ONLINE
+        and delivered_online(dossier)
+        and dossier.status in FEE_PAYABLE
+    )
+
+
+def has_rating(dossier: Dossier) -> bool:
+    try:
+        return dossier.rating is not None
+    except Rating.DoesNotExist:
+        return False
+
+
+def asked_now(dossier: Dossier) -> Ask:
+    """What is asked of the citizen now, for the list and the dossier page."""
+    status = dossier.status
+    if status == S.DRAFT:
+        return Ask("finish_draft", gettext("Finish your dossier and send it."))
+    if status in AWAITING_DOCUMENTS:
+        request = open_supplement(dossier)
+        deadline = request.deadline if request else None
+        if deadline:
+            message = gettext("Send the missing documents by %(date)s.") % {
+                "date": deadline.strftime("%d/%m/%Y")
+            }
+        else:
+            message = gettext("Send the missing documents.")
+        return Ask("send_documents", message, deadline)
+    if fee_due(dossier):
+        return Ask(
+            "pay_fee",
+            gettext("Pay the fee of %(amount)s.") % {"amount": format_money(dossier.fee)},
+        )
+    if status == S.RESULT_READY:
+        if delivered_online(dossier) and result_documents(dossier):
+            return Ask("download_result", gettext("Download your result."))
+        return Ask(
+            "collect_result",
+            gettext("Collect your result at the one-stop desk of %(agency)s.")
+            % {"agency": dossier.agency.display_name},
+        )
+    if status == S.RETURNED and not has_rating(dossier):
+        return Ask("rate", gettext("Tell us how it went: rate the service."))
+    if status in FINISHED:
+        return Ask("none", gettext("Nothing more to do."))
+    return Ask("none", gettext("Nothing to do for now."))
+
+
+def citizen_actions(dossier: Dossier, user: User) -> list[str]:
+    """The applicant's steps ``transitions`` lets this viewer take now."""
+    if dossier.status == S.DRAFT:
+        return []
+    allowed = {a.name for a in transitions.allowed_actions(dossier, user)}
+    names = [name for name in CITIZEN_ACTIONS if name in allowed]
+    if "hand_back" in names and not (delivered_online(dossier) and result_documents(dossier)):
+        names.remove("hand_back")  # a paper result is handed back at the counter
+    return names
+
+
+def can_rate(dossier: Dossier) -> bool:
+    return dossier.status == S.RETURNED and not has_rating(dossier)
+
+
+# --- Reads ---------------------------------------------------------------------------------
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def with_citizen_flags(dossiers: QuerySet[Dossier], today: dt.date) -> QuerySet[Dossier]:
+    return dossiers.annotate(
+        is_late=ExpressionWrapper(
+            late_q(today) & ~Q(status__in=FINISHED), output_field=BooleanField()
+        ),
+        group=Case(
+            When(status=S.DRAFT, then=Value(0)),
+            When(status__in=FINISHED, then=Value(2)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+    )
+
+
+def _open_supplements() -> Prefetch:
+    return Prefetch(
+        "supplements",
+        queryset=SupplementRequest.objects.filter(answered_at__isnull=True).order_by(
+            "-requested_at"
+        ),
+        to_attr="open_supplements",
+    )
+
+
+def _results() -> Prefetch:
+    return Prefetch(
+        "documents",
+        queryset=DossierDocument.objects.filter(kind=DossierDocument.Kind.RESULT)
+        .exclude(file="")
+        .order_by("created_at"),
+        to_attr="results",
+    )
+
+
+def my_dossiers(user: User, *, person: Person | None = None) -> QuerySet[Dossier]:
+    """The citizen's dossiers and their minor children's: drafts (latest first),
+    then open ones (latest activity first), then finished ones; each with
+    ``is_late`` and what the list needs (3 queries a page with the count)."""
+    return (
+        with_citizen_flags(visible_dossiers(user, person=person), _today())
+        .select_related("procedure", "agency", "subject_person", "rating")
+        .prefetch_related(_open_supplements(), _results())
+        .order_by("group", "-updated_at", "-created_at", "pk")
+    )
+
+
+def my_dossier(user: User, pk: Any) -> Dossier | None:
+    """One dossier the citizen may see, with everything its page shows, or None."""
+    return (
+        with_citizen_flags(visible_dossiers(user).filter(pk=pk), _today())
+        .select_related("procedure", "agency", "subject_person", "applicant_person", "rating")
+        .prefetch_related(
+            Prefetch("events", queryset=DossierEvent.objects.order_by("seq")),
+            Prefetch(
+                "supplements",
+                queryset=SupplementRequest.objects.order_by("-requested_at").prefetch_related(
+                    Prefetch(
+                        "attachments",
+                        queryset=Attachment.objects.select_related("wallet_document").order_by(
+                            "uploaded_at"
+                        ),
+                    )
+                ),
+            ),
+            _open_supplements(),
+            _results(),
+            Prefetch("apologies", queryset=ApologySlip.objects.order_by("issued_at")),
+            Prefetch(
+                "documents",
+                queryset=DossierDocument.objects.exclude(file="").order_by("created_at"),
+                to_attr="ready_documents",
+            ),
+            Prefetch(
+                "attachments",
+                queryset=Attachment.objects.filter(supplement__isnull=True)
+                .select_related("wallet_document")
+                .order_by("uploaded_at"),
+                to_attr="filed_attachments",
+            ),
+        )
+        .first()
+    )
+
+
+def expected_dates(dossiers: Iterable[Dossier]) -> dict[Any, dt.date]:
+    """For dossiers sent but not yet received: the date the result is expected
+    if they are received as sent (one query for the calendar, only when needed)."""
+    waiting = [
+        d
+        for d in dossiers
+        if d.status in BEFORE_RECEIPT and d.due_date is None and d.submitted_at is not None
+    ]
+    if not waiting:
+        return {}
+    start = min(timezone.localdate(d.submitted_at) for d in waiting) - dt.timedelta(days=1)
+    calendar = WorkCalendar.load(start=start)
+    expected = {}
+    for dossier in waiting:
+        days = (
+            dossier.procedure.days_online
+            if dossier.channel == Dossier.Channel.ONLINE
+            else dossier.procedure.days_counter
+        )
+        expected[dossier.pk] = calendar.due_date(dossier.submitted_at, days)
+    return expected
+
+
+def my_document(user: User, dossier_pk: Any, document_pk: Any) -> DossierDocument:
+    """A rendered slip or result of a dossier the citizen may see; else ``Http404``."""
+    document = (
+        DossierDocument.objects.filter(
+            pk=document_pk, dossier__in=visible_dossiers(user).filter(pk=dossier_pk)
+        )
+        .exclude(file="")
+        .select_related("dossier")
+        .first()
+    )
+    if document is None:
+        raise Http404
+    return document
+
+
+def my_attachment(user: User, dossier_pk: Any, attachment_pk: Any) -> Attachment:
+    """An uploaded file of a dossier the citizen may see; else ``Http404``."""
+    attachment = (
+        Attachment.objects.filter(
+            pk=attachment_pk, dossier__in=visible_dossiers(user).filter(pk=dossier_pk)
+        )
+        .exclude(file="")
+        .first()
+    )
+    if attachment is None:
+        raise Http404
+    return attachment
+
+
+def wallet_documents(owner: User) -> QuerySet[WalletDocument]:
+    """The citizen's wallet: issued results first, then the documents they keep,
+    newest first within each."""
+    return (
+        WalletDocument.objects.filter(owner=owner)
+        .select_related("person", "issued_by", "dossier", "document")
+        .annotate(
+            issued_first=Case(
+                When(source=WalletDocument.Source.ISSUED, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("issued_first", "-created_at", "pk")
+    )
+
+
+def wallet_document_of(owner: User, pk: Any) -> WalletDocument:
+    document = (
+        WalletDocument.objects.filter(owner=owner, pk=pk)
+        .select_related("document__dossier")
+        .first()
+    )
+    if document is None:
+        raise Http404
+    return document
+
+
+def file_response(field_file, *, filename: str) -> FileResponse:
+    """A private stored file (a kept document or an upload), never cached."""
+    if not field_file:
+        raise Http404
+    try:
+        handle = field_file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    content_type = mimetypes.guess_type(field_file.name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type, filename=filename)
+    patch_cache_control(response, private=True, no_store=True)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def wallet_response(document: WalletDocument) -> FileResponse:
+    """The file of a wallet document: an issued result is the dossier's PDF."""
+    from onecounter import slips
+
+    if document.document_id is not None:
+        try:
+            return slips.document_response(document.document)
+        except FileNotFoundError as exc:
+            raise Http404 from exc
+    extension = document.file.name.rsplit(".", 1)[-1] if document.file else "pdf"
+    return file_response(document.file, filename=f"{document.kind}.{extension}")
+
+
+# --- Writes: the citizen's dossiers ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuppliedItem:
+    """One missing item answered: an upload, or a document from the wallet."""
+
+    label: str
+    upload: UploadedFile | None = None
+    wallet_document: WalletDocument | None = None
+
+
+def _lock(dossier: Dossier) -> Dossier:
+    return (
+        Dossier.objects.select_for_update(of=("self",))
+        .select_related("procedure", "agency")
+        .get(pk=dossier.pk)
+    )
+
+
+def _attachment_from_upload(
+    *, dossier: Dossier, supplement: SupplementRequest, item: SuppliedItem, actor: User, index: int
+) -> Attachment:
+    try:
+        cleaned = clean_document(item.upload)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, code=exc.code, data={"item": index}) from exc
+    content = cleaned.read()
+    cleaned.seek(0)
+    attachment = Attachment(
+        dossier=dossier,
+        supplement=supplement,
+        label=item.label[:200],
+        content_type=cleaned.content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=actor,
+    )
+    attachment.file.save(cleaned.name, cleaned, save=False)
+    attachment.save()
+    return attachment
+
+
+def supplement_answer(
+    *, actor: User, dossier: Dossier, items: list[SuppliedItem], note: str = ""
+) -> Dossier:
+    """Answer the open request for missing documents: each item is an upload
+    (checked by ``clean_document``) or a document from the actor's wallet, kept
+    as an ``Attachment`` of the request; then the step ``resubmit`` (a request
+    before receipt) or ``supply`` (the clock restarts and the promised date
+    moves later by the working days it was paused)."""
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = _lock(dossier)
+            if locked.status not in AWAITING_DOCUMENTS:
+                raise ConflictError(
+                    _("No documents are asked for on this dossier now."),
+                    code="no_supplement_requested",
+                    data={"status": locked.status},
+                )
+            action = "resubmit" if locked.status == S.SUPPLEMENT_REQUESTED else "supply"
+            if action not in {a.name for a in transitions.allowed_actions(locked, actor)}:
+                raise PermissionDeniedError()
+            request = (
+                SupplementRequest.objects.filter(dossier=locked, answered_at__isnull=True)
+                .order_by("-requested_at")
+                .first()
+            )
+            if request is None:
+                raise ConflictError(
+                    _("No documents are asked for on this dossier now."),
+                    code="no_supplement_requested",
+                )
+            note = note.strip()
+            if not items and not note:
+                raise ValidationFailed(_("Send the missing documents."), code="nothing_supplied")
+            attachments = []
+            for index, item in enumerate(items):
+                if item.wallet_document is not None:
+                    if item.wallet_document.owner_id != actor.pk:
+                        raise NotFoundError()
+                    attachment = Attachment.objects.create(
+                        dossier=locked,
+                        supplement=request,
+                        wallet_document=item.wallet_document,
+                        label=item.label[:200],
+                        uploaded_by=actor,
+                    )
+                elif item.upload is not None:
+                    attachment = _attachment_from_upload(
+                        dossier=locked, supplement=request, item=item, actor=actor, index=index
+                    )
+                    stored.append(attachment.file.name)
+                else:
+                    raise ValidationFailed(
+                        _("Choose a file or a document from your wallet."),
+                        code="item_missing",
+                        data={"item": index},
+                    )
+                attachments.append(attachment)
+            answer = {
+                "note": note,
+                "items": [
+                    {
+                        "label": a.label,
+                        "attachment": str(a.pk),
+                        "wallet_document": str(a.wallet_document_id or ""),
+                    }
+                    for a in attachments
+                ],
+            }
+            return transitions.perform(locked, action, actor=actor, answer=answer)
+    except Exception:
+        _delete_files(stored)
+        raise
+
+
+def dossier_withdraw(*, actor: User, dossier: Dossier, reason: str) -> Dossier:
+    """Withdraw the dossier before a decision (409 ``invalid_transition`` after)."""
+    return transitions.perform(dossier, "withdraw", actor=actor, reason=reason)
+
+
+def result_receive(*, actor: User, dossier: Dossier) -> Dossier:
+    """The applicant takes a full-online result: the step ``hand_back``."""
+    if not (delivered_online(dossier) and result_documents(dossier)):
+        raise ConflictError(
+            _("This result is handed over at the one-stop desk."), code="result_not_online"
+        )
+    return transitions.perform(dossier, "hand_back", actor=actor)
+
+
+RATING_COMMENT_MAX = 2000
+
+
+@transaction.atomic
+def rating_create(*, user: User, dossier: Dossier, score: int | None, comment: str = "") -> Rating:
+    """The citizen's satisfaction with a returned dossier (1 to 5 and a comment),
+    once: 409 ``not_returned`` before the result is handed over, 409
+    ``already_rated`` the second time, 400 ``invalid`` for a bad score; 404 for
+    a dossier the user may not see."""
+    if not visible_dossiers(user).filter(pk=dossier.pk).exists():
+        raise NotFoundError()
+    locked = _lock(dossier)
+    if locked.status != S.RETURNED:
+        raise ConflictError(
+            _("You can rate the service once the result has been handed to you."),
+            code="not_returned",
+            data={"status": locked.status},
+        )
+    if Rating.objects.filter(dossier=locked).exists():
+        raise ConflictError(_("You have already rated this dossier."), code="already_rated")
+    if score is None or not 1 <= score <= 5:
+        message = _("Choose a score from 1 to 5.")
+        raise ValidationFailed(
+            message, data={"score": [{"message": str(message), "code": "bad_score"}]}
+        )
+    comment = comment.strip()
+    if len(comment) > RATING_COMMENT_MAX:
+        message = _("Keep the comment under %(max)d characters.") % {"max": RATING_COMMENT_MAX}
+        raise ValidationFailed(
+            message, data={"comment": [{"message": str(message), "code": "too_long"}]}
+        )
+    try:
+        with transaction.atomic():
+            return Rating.objects.create(dossier=locked, user=user, score=score, comment=comment)
+    except IntegrityError as exc:
+        raise ConflictError(
+            _("You have already rated this dossier."), code="already_rated"
+        ) from exc
+
+
+@transaction.atomic
+def draft_delete(*, user: User, dossier: Dossier) -> None:
+    """Delete the citizen's own draft and the files uploaded to it."""
+    locked = _lock(dossier)
+    if locked.applicant_id != user.pk:
+        raise NotFoundError()
+    if locked.status != S.DRAFT:
+        raise ConflictError(
+            _("Only a draft can be deleted. A dossier that was sent can be withdrawn."),
+            code="not_a_draft",
+        )
+    files = [a.file.name for a in locked.attachments.exclude(file="")]
+    try:
+        with transaction.atomic():
+            locked.delete()
+    except ProtectedError as exc:  # e.g. a payment was started for it
+        raise ConflictError(
+            _(
+                "A payment was made for this draft, so it cannot be deleted. "
+                "Send it, or ask the one-stop desk."
+            ),
+            code="draft_in_use",
+        ) from exc
+    transaction.on_commit(lambda: _delete_files(files))
+
+
+# --- Writes: the wallet ---------------------------------------------------------------------
+
+KEPT_KINDS: list[tuple[str, Any]] = [
+    ("birth_certificate", _("Birth certificate")),
+    ("id_card", _("Citizen identity card")),
+    ("household_registration", _("Household registration book")),
+    ("marriage_certificate", _("Marriage certificate")),
+    ("other", _("Other document")),
+]
+KIND_LABELS: dict[str, Any] = {
+    **dict(KEPT_KINDS),
+    "residence_confirmation": _("Residence confirmation"),
+    "health_insurance_card": _("Health-insurance card"),
+    "decision": _("Decision"),
+    "result": _("Result"),
+}
+
+
+def kind_label(kind: str) -> str:
+    label = KIND_LABELS.get(kind)
+    return str(label) if label is not None else kind.replace("_", " ").capitalize()
+
+
+@transaction.atomic
+def wallet_keep(*, owner: User, upload: UploadedFile, kind: str, title: str = "") -> WalletDocument:
+    """Keep a document in the citizen's wallet for reuse: checked and
+    re-encoded by ``clean_document`` (a renamed executable is refused)."""
+    if kind not in dict(KEPT_KINDS):
+        raise ValidationFailed(_("Choose what kind of document it is."), code="bad_kind")
+    cleaned = clean_document(upload)
+    document = WalletDocument(
+        owner=owner,
+        person=person_of(owner),
+        kind=kind,
+        title=(title.strip() or kind_label(kind))[:200],
+        source=WalletDocument.Source.KEPT,
+    )
+    document.file.save(cleaned.name, cleaned, save=False)
+    name = document.file.name
+    try:
+        document.save()
+    except Exception:
+        _delete_files([name])
+        raise
+    return document
+
+
+@transaction.atomic
+def wallet_remove(*, owner: User, document: WalletDocument) -> None:
+    """Delete a document the citizen keeps. Issued results stay; a document
+    given in a dossier stays (it is part of that dossier)."""
+    locked = WalletDocument.objects.select_for_update().filter(pk=document.pk, owner=owner).first()
+    if locked is None:
+        raise NotFoundError()
+    if locked.source != WalletDocument.Source.KEPT:
+        raise ConflictError(
+            _("A document issued by an agency stays in your wallet."), code="issued_document"
+        )
+    if Attachment.objects.filter(wallet_document=locked).exists():
+        raise ConflictError(
+            _("This document was given in a dossier and stays in your wallet."),
+            code="document_in_use",
+        )
+    name = locked.file.name if locked.file else ""
+    locked.delete()
+    if name:
+        transaction.on_commit(lambda: _delete_files([name]))
+
+
+def _result_kinds(dossier: Dossier) -> list[str]:
+    from procedures.handlers import registry
+
+    try:
+        handler = registry.get(dossier.procedure.handler)
+    except LookupError:
+        return []
+    return [str(kind) for kind in handler.result_documents(dossier.procedure)]
+
+
+def _kind_for(document: DossierDocument, kinds: list[str]) -> str:
+    """The wallet kind of a result: its key when the handler names it
+    (e.g. ``birth_certificate``), the handler's only result kind, else "result"."""
+    if document.key in kinds:
+        return document.key
+    if len(kinds) == 1:
+        return kinds[0]
+    return "result"
+
+
+def deliver_results(dossier: Dossier) -> list[WalletDocument]:
+    """Put each rendered result of the dossier in its applicant's wallet, once
+    (``wallet_document_once``); safe to call again. Returns the new entries."""
+    dossier = Dossier.objects.select_related(
+        "procedure", "agency", "applicant", "applicant_person", "subject_person"
+    ).get(pk=dossier.pk)
+    if dossier.applicant_id is None:  # a walk-in without an e-account
+        return []
+    results = list(
+        dossier.documents.filter(kind=DossierDocument.Kind.RESULT)
+        .exclude(file="")
+        .order_by("created_at")
+    )
+    if not results:
+        return []
+    kinds = _result_kinds(dossier)
+    person = dossier.subject_person or dossier.applicant_person
+    created = []
+    for document in results:
+        entry, new = WalletDocument.objects.get_or_create(
+            owner_id=dossier.applicant_id,
+            document=document,
+            defaults={
+                "person": person,
+                "kind": _kind_for(document, kinds),
+                "title": (document.title or dossier.procedure.name)[:200],
+                "source": WalletDocument.Source.ISSUED,
+                "issued_by": dossier.agency,
+                "dossier": dossier,
+            },
+        )
+        if new:
+            created.append(entry)
+    return created
+
+
+def deliver_results_for_event(event: DossierEvent) -> list[WalletDocument]:
+    """Called by ``tasks.after_event``: on "result ready" (and again on hand-back,
+    for results rendered in between) the results go to the applicant's wallet."""
+    if event.action not in DELIVERY_ACTIONS:
+        return []
+    return deliver_results(Dossier(pk=event.dossier_id))
+
+
+def _delete_files(names: Iterable[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("could not delete a stored file")
