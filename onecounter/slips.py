@@ -128,6 +128,8 @@ def slip_form(kind: str) -> SlipForm:
 
 def render_for_event(event: DossierEvent) -> list[DossierDocument]:
     """The slips this step issues, each rendered once. Safe to call again."""
+    if event.action == "mark_result_ready":
+        return render_results(_load(event.dossier_id))
     kinds = SLIPS_FOR_ACTION.get(event.action, ())
     if not kinds:
         return []
@@ -619,3 +621,87 @@ def _submission_context(dossier: Dossier, event: DossierEvent) -> dict[str, Any]
 
 
 BUILDERS[Kind.SUBMISSION] = _submission_context
+
+
+# --- Results ---------------------------------------------------------------------------
+# When a decided dossier's result is made ready, each result document its
+# procedure's handler names (e.g. "birth_certificate") is rendered once, keyed
+# by that name, so the wallet can file it under the same kind.
+
+RESULT_TITLES = {
+    "birth_certificate": "Trích lục khai sinh",
+    "residence_confirmation": "Xác nhận đăng ký thường trú",
+    "health_insurance_card": "Thẻ bảo hiểm y tế",
+    "decision": "Kết quả giải quyết thủ tục hành chính",
+    "rejection": "Thông báo không giải quyết hồ sơ",
+}
+DEFAULT_FORMS[Kind.RESULT] = SlipForm("", RESULT_TITLES["decision"], "slips/result.html")
+
+
+def result_kinds(dossier: Dossier) -> list[str]:
+    from procedures.handlers import registry
+
+    decision = dossier.events.filter(action__in=["approve", "reject"]).order_by("-seq").first()
+    if decision is not None and decision.action == "reject":
+        return ["rejection"]
+    try:
+        return list(registry.get(dossier.procedure.handler).result_documents(dossier.procedure))
+    except LookupError:
+        return ["decision"]
+
+
+def render_results(dossier: Dossier) -> list[DossierDocument]:
+    """The dossier's result documents, each rendered once. Safe to call again."""
+    dossier = _load(dossier.pk)
+    documents = []
+    for name in result_kinds(dossier):
+        title = RESULT_TITLES.get(name, RESULT_TITLES["decision"])
+        document = _issue(
+            dossier,
+            Kind.RESULT,
+            name,
+            lambda name=name, title=title: _result_context(dossier, name, title),
+        )
+        if document.title == slip_form(Kind.RESULT).title and title != document.title:
+            # A new row took the generic title: name it after the result.
+            DossierDocument.objects.filter(pk=document.pk).update(title=title)
+            document.title = title
+        documents.append(document)
+    return documents
+
+
+def _result_context(dossier: Dossier, name: str, title: str) -> dict[str, Any]:
+    from citizens.models import Person
+
+    approved = name != "rejection"
+    decision = dossier.events.filter(action__in=["approve", "reject"]).select_related("actor")
+    decision = decision.order_by("-seq").first()
+    holder = (
+        Person.objects.filter(source=dossier.code).first() if dossier.code else None
+    ) or dossier.subject_person
+    holder_lines = []
+    if holder is not None:
+        holder_lines = [
+            ("Họ và tên", holder.full_name),
+            ("Số định danh cá nhân", holder.id_number),
+            ("Ngày sinh", format_date(holder.birth_date)),
+            ("Giới tính", "Nam" if holder.sex == "M" else "Nữ"),
+        ]
+        if holder.health_insurance_number and name == "health_insurance_card":
+            holder_lines.append(("Mã số thẻ bảo hiểm y tế", holder.health_insurance_number))
+        if holder.permanent_address and name == "residence_confirmation":
+            holder_lines.append(("Nơi thường trú", holder.permanent_address))
+    form = dataclasses.replace(slip_form(Kind.RESULT), title=title)
+    return {
+        "form": form,
+        "issuer_parent": "",
+        "issuer_name": dossier.agency.name,
+        "place_date": place_date(timezone.localdate()),
+        "approved": approved,
+        "decision_note": dossier.decision_note,
+        "decided_text": format_date(
+            timezone.localdate(dossier.decided_at) if dossier.decided_at else None
+        ),
+        "holder_lines": holder_lines,
+        "signer": decision.actor.full_name if decision and decision.actor else "",
+    }

@@ -456,3 +456,37 @@ def test_form_numbers_and_titles_can_be_replaced_in_settings(settings):
     form = slips.slip_form(Kind.RECEIPT)
     assert form.number == "Mẫu số 01/TN"
     assert form.title == "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
+
+
+@pytest.mark.django_db
+def test_a_result_is_rendered_once_per_result_document_when_the_result_is_ready(office, dossier):
+    _agency, staff = office
+    dossier, _ = received(dossier, staff)
+    for action, actor, params in [
+        ("assign", staff[Role.CLERK], {"officer": staff[Role.OFFICER]}),
+        ("propose", staff[Role.OFFICER], {"decision": "approve"}),
+        ("approve", staff[Role.HEAD], {}),
+    ]:
+        dossier, _ = step(dossier, action, actor, **params)
+    dossier, event = step(dossier, "mark_result_ready", staff[Role.OFFICER])
+    tasks.after_event(event.pk)
+    tasks.after_event(event.pk)
+    results = list(DossierDocument.objects.filter(dossier=dossier, kind=Kind.RESULT))
+    assert [r.key for r in results] == ["decision"]
+    text = text_of(results[0])
+    assert "KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH" in text
+    assert dossier.code in text and "Đặng Thị Hường" in text
+
+
+@pytest.mark.django_db
+def test_a_rejected_dossier_gets_a_notice_with_the_reason(office, dossier):
+    _agency, staff = office
+    dossier, _ = received(dossier, staff)
+    dossier, _ = step(dossier, "assign", staff[Role.CLERK], officer=staff[Role.OFFICER])
+    dossier, _ = step(dossier, "propose", staff[Role.OFFICER], decision="reject")
+    dossier, _ = step(dossier, "reject", staff[Role.HEAD], reason="Không đủ điều kiện theo luật")
+    dossier, event = step(dossier, "mark_result_ready", staff[Role.OFFICER])
+    tasks.after_event(event.pk)
+    notice = DossierDocument.objects.get(dossier=dossier, kind=Kind.RESULT)
+    assert notice.key == "rejection"
+    assert "Không đủ điều kiện theo luật" in text_of(notice)
