@@ -64,13 +64,20 @@ def enqueue_after_event(event_id: int) -> None:
         logger.warning("broker unavailable; event %s left for the sweep", event_id)
 
 
+# After this many failed runs an event is left for an administrator (its
+# last_error says why; clearing attempts re-queues it).
+MAX_SWEEP_ATTEMPTS = 20
+
+
 @shared_task(name="onecounter.sweep_pending_events")
 def sweep_pending_events(older_than_seconds: int = 120, limit: int = 500) -> int:
     from onecounter.models import DossierEvent
 
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
     ids = list(
-        DossierEvent.objects.filter(processed_at__isnull=True, at__lt=cutoff)
+        DossierEvent.objects.filter(
+            processed_at__isnull=True, at__lt=cutoff, attempts__lt=MAX_SWEEP_ATTEMPTS
+        )
         .order_by("at")
         .values_list("pk", flat=True)[:limit]
     )
