@@ -322,7 +322,35 @@ def correction_sent(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse
     )
 
 
+@login_required
+def api_token(request: HttpRequest) -> HttpResponse:
+    """Create, replace or revoke the token a citizen's own program uses."""
+    from rest_framework.authtoken.models import Token
+
+    from citizens.api_auth import api_token_issue, api_token_revoke
+
+    new_key = None
+    error = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            api_token_revoke(user=request.user)
+            messages.success(request, _("Your API token no longer works."))
+            return redirect("me:api-token")
+        try:
+            new_key = api_token_issue(user=request.user)
+        except DomainError as exc:
+            error = exc.message
+    token = Token.objects.filter(user=request.user).first()
+    return render(
+        request,
+        "citizens/record/api_token.html",
+        {"token": token, "new_key": new_key, "error": error},
+        status=403 if error else 200,
+    )
+
+
 urlpatterns = [
+    path("api-token/", api_token, name="api-token"),
     path("link/", link, name="link"),
     path("record/", my_record, name="record"),
     path("record/correction/", my_correction, name="correction"),
