@@ -10,21 +10,13 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.formats import get_format
 from django.views.decorators.http import require_safe
 
-from egov.text import fold
+from egov.text import fold, money
 from procedures import selectors
 from procedures.forms import CatalogFilterForm
 
 PAGE_SIZE = 20
-
-
-def money(amount: int) -> str:
-    """An amount of đồng with the language's thousands separator: "50.000" in
-    Vietnamese, "50,000" in English (Django's Vietnamese formats do not group
-    digits, so ``intcomma`` would print "50000")."""
-    return f"{amount:,}".replace(",", str(get_format("THOUSAND_SEPARATOR")))
 
 
 def with_fees(procedures):
