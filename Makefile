@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/egov
 export REDIS_URL_TEST ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test install lint format check-migrations messages lock clean
+.PHONY: demo test install lint format check-migrations messages lock clean bench
 
 install:
 	scripts/bootstrap.sh
@@ -40,6 +40,10 @@ messages:
 lock:
 	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements.lock
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements-dev.lock
+
+# Population benchmark on PostgreSQL (BENCH_PERSONS=10000000 for city scale; docs/performance.md).
+bench:
+	scripts/bench.sh
 
 clean:
 	rm -rf var/ .pytest_cache

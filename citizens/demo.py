@@ -8,9 +8,11 @@ and no two installations share them.
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import hmac
 from dataclasses import dataclass
+from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -18,7 +20,10 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.db import transaction
 
-from citizens.models import AdministrativeUnit, Agency, Role, User
+from citizens.generator import population_generate
+from citizens.importer import COLUMNS, ImportResult, population_import
+from citizens.models import AdministrativeUnit, Agency, IdentityLink, Person, Role, User
+from citizens.population import identity_link_self
 from citizens.services import staff_membership_grant
 
 DEMO_PROVINCE = "01"  # Thành phố Hà Nội
@@ -110,8 +115,24 @@ ACCOUNTS = [
     DemoAccount("motcua@longbien.demo", "Nguyễn Thị Hoa", "UBLB", Role.CLERK),
     DemoAccount("tuphap@longbien.demo", "Trần Văn Minh", "UBLB", Role.OFFICER),
     DemoAccount("chutich@longbien.demo", "Lê Quang Hưng", "UBLB", Role.HEAD),
+    DemoAccount("motcua@bode.demo", "Chu Thị Vân", "UBBD", Role.CLERK),
+    DemoAccount("tuphap@bode.demo", "La Văn Tùng", "UBBD", Role.OFFICER),
+    DemoAccount("chutich@bode.demo", "Đinh Quốc Việt", "UBBD", Role.HEAD),
+    DemoAccount("motcua.ca@longbien.demo", "Đỗ Minh Tuấn", "CALB", Role.CLERK),
     DemoAccount("cutru@longbien.demo", "Phạm Đức Anh", "CALB", Role.OFFICER),
+    DemoAccount("truongca@longbien.demo", "Ngô Văn Thắng", "CALB", Role.HEAD),
+    DemoAccount("motcua.bhxh@longbien.demo", "Dương Thị Hà", "BHXHLB", Role.CLERK),
     DemoAccount("bhxh@longbien.demo", "Hoàng Thu Trang", "BHXHLB", Role.OFFICER),
+    DemoAccount("giamdoc.bhxh@longbien.demo", "Lý Văn Phúc", "BHXHLB", Role.HEAD),
+    DemoAccount("motcua@stp.demo", "Phan Thị Ngọc", "STP", Role.CLERK),
+    DemoAccount("chuyenvien@stp.demo", "Hồ Đức Long", "STP", Role.OFFICER),
+    DemoAccount("giamdoc@stp.demo", "Trịnh Văn Bình", "STP", Role.HEAD),
+    DemoAccount("motcua@vpub.demo", "Mai Thị Thu", "VPUB", Role.CLERK),
+    DemoAccount("chuyenvien@vpub.demo", "Tạ Quang Huy", "VPUB", Role.OFFICER),
+    DemoAccount("lanhdao@vpub.demo", "Kiều Văn Sơn", "VPUB", Role.HEAD),
+    DemoAccount("motcua@skhcn.demo", "Lương Thị Yến", "SKHCN", Role.CLERK),
+    DemoAccount("chuyenvien@skhcn.demo", "Cao Minh Đức", "SKHCN", Role.OFFICER),
+    DemoAccount("giamdoc@skhcn.demo", "Vi Văn Khải", "SKHCN", Role.HEAD),
     DemoAccount("danhmuc@hanoi.demo", "Vũ Thị Lan", "VPUB", Role.CATALOG_ADMIN),
     DemoAccount("thongke@hanoi.demo", "Đặng Văn Nam", "VPUB", Role.STATISTICIAN),
     DemoAccount("daotao@hanoi.demo", "Bùi Thị Mai", "SKHCN", Role.TRAINING_COORDINATOR),
@@ -170,3 +191,116 @@ def seed_account(spec: DemoAccount, agencies: dict[str, Agency]) -> User:
         Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
         TOTP.activate(user, spec.totp_secret)
     return user
+
+
+# --- The demo city's population ------------------------------------------------------
+
+DEMO_PERSONS = 20_000
+DEMO_POPULATION_SEED = 2025
+DEMO_HOUSEHOLD = "HK00145-DEMO01"
+DEMO_ADDRESS = "Số 12, ngõ 45 Ngọc Lâm, Phường Long Biên, Hà Nội"
+DEMO_WARD_CODE = "00145"  # Phường Long Biên
+CITIZEN_EMAIL = "congdan@example.vn"
+
+# The demo citizen's family: he is the head of the household, with his wife, a
+# grown-up daughter and a son who is a minor (so he acts for the boy).
+# (id_number, full_name, birth_date, sex, relation, membership_start)
+DEMO_FAMILY = [
+    ("001075012345", "Nguyễn Văn An", "1975-05-19", "M", "head", "2003-06-02"),
+    ("001178023456", "Trần Thị Bình", "1978-08-02", "F", "spouse", "2003-06-02"),
+    ("001304034567", "Nguyễn Thị Thu Hà", "2004-10-15", "F", "child", "2004-10-15"),
+    ("001214045678", "Nguyễn Minh Khoa", "2014-03-09", "M", "child", "2014-03-09"),
+]
+DEMO_CITIZEN_ID = DEMO_FAMILY[0][0]
+
+
+@dataclass
+class PopulationSeed:
+    csv_path: Path
+    result: ImportResult
+    family: ImportResult
+    citizen: Person
+    linked_now: bool
+
+
+def _family_rows() -> list[dict[str, str]]:
+    head, wife = DEMO_FAMILY[0], DEMO_FAMILY[1]
+    rows = []
+    for id_number, name, born, sex, relation, start in DEMO_FAMILY:
+        row = dict.fromkeys(COLUMNS, "")
+        row.update(
+            id_number=id_number,
+            full_name=name,
+            birth_date=born,
+            sex=sex,
+            ethnicity="01",
+            religion="Không",
+            birth_place="Hà Nội",
+            native_place="Hà Nội",
+            permanent_address=DEMO_ADDRESS,
+            permanent_unit_code=DEMO_WARD_CODE,
+            current_address=DEMO_ADDRESS,
+            current_unit_code=DEMO_WARD_CODE,
+            household_number=DEMO_HOUSEHOLD,
+            relation=relation,
+            membership_start=start,
+        )
+        if relation == "head":
+            row.update(
+                household_address=DEMO_ADDRESS, spouse_id_number=wife[0], spouse_name=wife[1]
+            )
+            row.update(father_name="Nguyễn Văn Bảo", mother_name="Lê Thị Lan")
+        elif relation == "spouse":
+            row.update(spouse_id_number=head[0], spouse_name=head[1])
+        else:
+            row.update(father_id_number=head[0], father_name=head[1])
+            row.update(mother_id_number=wife[0], mother_name=wife[1])
+        rows.append(row)
+    return rows
+
+
+def seed_population(
+    *, persons: int = DEMO_PERSONS, seed: int = DEMO_POPULATION_SEED, directory: Path | None = None
+) -> PopulationSeed:
+    """Generate (once, deterministically) and import a small city, then the demo
+    citizen's family, and link the citizen's account to his record (level 1).
+    Safe to run again: the same files import as "unchanged"."""
+    directory = Path(directory or settings.VAR_DIR / "demo")
+    directory.mkdir(parents=True, exist_ok=True)
+    csv_path = directory / f"population-{persons}-seed{seed}.csv"
+    if not csv_path.exists():
+        partial = csv_path.with_suffix(".partial")
+        population_generate(
+            count=persons, seed=seed, output=partial, reserved=[row[0] for row in DEMO_FAMILY]
+        )
+        partial.replace(csv_path)
+    reason = "Dữ liệu mẫu của bản demo (demo seed)"
+    result = population_import(
+        path=csv_path, rejects_path=directory / "population.rejects.csv", reason=reason
+    )
+    family_path = directory / "demo-family.csv"
+    with family_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(_family_rows())
+    family = population_import(
+        path=family_path, rejects_path=directory / "demo-family.rejects.csv", reason=reason
+    )
+    citizen = Person.objects.select_related("permanent_unit").get(id_number=DEMO_CITIZEN_ID)
+    linked_now = demo_citizen_link(citizen)
+    return PopulationSeed(csv_path, result, family, citizen, linked_now)
+
+
+def demo_citizen_link(citizen: Person) -> bool:
+    """Link congdan@example.vn to the demo citizen's record at level 1, as the
+    citizen would (ID number, name and date of birth). False if already linked."""
+    user = User.objects.get(email=CITIZEN_EMAIL)
+    if IdentityLink.objects.filter(user=user).exists():
+        return False
+    identity_link_self(
+        user=user,
+        id_number=citizen.id_number,
+        full_name=citizen.full_name,
+        birth_date=citizen.birth_date,
+    )
+    return True

@@ -25,6 +25,20 @@ def test_seed_demo_creates_one_account_per_role_and_is_idempotent(capsys):
     assert first.split("Demo accounts", 1)[1] == second.split("Demo accounts", 1)[1]
 
 
+def test_seed_demo_loads_the_catalog_and_calendar_and_staffs_every_offering_agency():
+    from onecounter.models import CalendarDay
+    from procedures.models import Procedure
+
+    call_command("seed_demo", persons=0)
+    published = Procedure.objects.filter(is_published=True)
+    assert published.count() >= 14
+    assert CalendarDay.objects.filter(date__year=2026).exists()
+    offering = Agency.objects.filter(procedures__in=published).distinct()
+    for agency in offering:
+        roles = set(StaffMembership.objects.filter(agency=agency).values_list("role", flat=True))
+        assert {Role.CLERK, Role.OFFICER, Role.HEAD} <= roles, agency.code
+
+
 def test_seeded_staff_can_sign_in_with_the_printed_totp_secret(client):
     call_command("seed_demo")
     clerk = next(a for a in demo.ACCOUNTS if a.role == Role.CLERK)

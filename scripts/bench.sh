@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# make bench: the population benchmark on PostgreSQL (docs/performance.md).
+#   BENCH_PERSONS   persons to generate and import (default 1000000; 10000000 for city scale)
+#   BENCH_DB        database created (dropped first) on the server of DATABASE_URL (egov_bench)
+#   BENCH_SECONDS   seconds of HTTP load per measurement (default 15)
+#   BENCH_LOADGEN   auto (wrk if installed, else Python), wrk or python
+# Results: var/bench/population.json and a table on stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/egov}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/14}
+export BENCH_PERSONS=${BENCH_PERSONS:-1000000}
+scripts/bootstrap.sh
+scripts/ensure-services.sh
+
+if ! command -v wrk >/dev/null 2>&1 && [ "${BENCH_LOADGEN:-auto}" != python ]; then
+  apt_install wrk || say "wrk is not available: using the Python load generator"
+fi
+
+mkdir -p var/bench
+# A million rows need about 350 MB of CSV and 1.5 GB of database; ten million, ten times that.
+need_gb=$(( BENCH_PERSONS / 1000000 * 6 + 2 ))
+free_gb=$(df -Pk var/bench | awk 'NR==2 {print int($4 / 1024 / 1024)}')
+if [ "$free_gb" -lt "$need_gb" ]; then
+  die "About ${need_gb} GB of free disk is needed for ${BENCH_PERSONS} persons; ${free_gb} GB free."
+fi
+say "Population benchmark: ${BENCH_PERSONS} persons"
+REDIS_URL=$REDIS_URL .venv/bin/python -m bench.run --redis-url "$REDIS_URL"
