@@ -27,7 +27,9 @@ from typing import Any
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import (
+    Avg,
     BooleanField,
+    Count,
     Exists,
     ExpressionWrapper,
     F,
@@ -49,7 +51,7 @@ from citizens import permissions
 from citizens.models import Agency
 from citizens.views import staff_required
 from onecounter import selectors
-from onecounter.models import Dossier, DossierStatus
+from onecounter.models import Dossier, DossierStatus, Rating
 from procedures.models import Procedure
 
 PAGE_SIZE = 50
@@ -206,7 +208,12 @@ def logbook(request: HttpRequest, code: str) -> HttpResponse:
     agency = _agency(request, code)
     form = _filters(request, agency)
     filters = form.cleaned_data if form.is_bound else {}
-    page = Paginator(logbook_rows(agency, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = logbook_rows(agency, filters)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Satisfaction of the applicants of the dossiers shown (ratings after return).
+    satisfaction = Rating.objects.filter(dossier__in=rows.values("pk")).aggregate(
+        average=Avg("score"), count=Count("pk")
+    )
     return render(
         request,
         "backoffice/logbook/index.html",
@@ -214,6 +221,7 @@ def logbook(request: HttpRequest, code: str) -> HttpResponse:
             "agency": agency,
             "form": form,
             "page": page,
+            "satisfaction": satisfaction,
             "filtered": bool(
                 form.is_bound and any(v not in (None, "", False) for v in filters.values())
             ),

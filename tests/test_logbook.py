@@ -385,3 +385,17 @@ def test_a_citizen_is_refused_and_an_anonymous_visitor_is_sent_to_sign_in(client
 def test_staff_of_the_agency_in_any_role_may_read_the_logbook(client, agency, role):
     client.force_login(staff(agency, role))
     assert page(client, agency).status_code == 200
+
+
+def test_the_logbook_shows_the_applicants_satisfaction_of_the_dossiers_listed(
+    client, agency, birth
+):
+    from onecounter.models import Rating
+
+    first = dossier(agency, birth, received=dt.date(2026, 3, 4), status=S.RETURNED)
+    second = dossier(agency, birth, received=dt.date(2026, 3, 5), status=S.RETURNED)
+    Rating.objects.create(dossier=first, user=first.applicant, score=5, comment="Nhanh")
+    Rating.objects.create(dossier=second, user=second.applicant, score=4)
+    client.force_login(staff(agency))
+    html = client.get(f"/back-office/agencies/{agency.code}/logbook/").text
+    assert "Applicants' satisfaction: 4.5 out of 5, from 2 ratings." in html
