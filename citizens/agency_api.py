@@ -403,13 +403,32 @@ def _secret_hash(secret: str) -> str:
 _NO_SUCH_HASH = _secret_hash("-")
 
 
+# A key for an agency's own one-stop software: it works the agency's dossiers
+# through the staff dossier API (/api/v1/back-office/...) in one staff role,
+# acting as a system account of its own so every step names who took it.
+ONE_STOP_PURPOSE = "one_stop"
+ONE_STOP_ROLES = ("clerk", "officer", "head")
+
+
+def system_user_email(prefix: str) -> str:
+    return f"api-{prefix}@agency-systems.invalid"
+
+
 @transaction.atomic
 def agency_credential_issue(
-    *, agency: Agency, name: str, purpose: str
+    *, agency: Agency, name: str, purpose: str, role: str = ""
 ) -> tuple[AgencyApiCredential, str]:
     """Issue an API key for an agency's system. Returns the credential and the
-    raw key ``<prefix>.<secret>``, which is shown once and never stored."""
-    if purpose not in PURPOSES:
+    raw key ``<prefix>.<secret>``, which is shown once and never stored.
+
+    With ``purpose="one_stop"`` the key acts on the agency's dossiers in
+    ``role`` (clerk, officer or head) as a system account created for it."""
+    if purpose == ONE_STOP_PURPOSE:
+        if role not in ONE_STOP_ROLES:
+            raise ValidationFailed(
+                _("A one-stop key needs a role: clerk, officer or head."), code="role_required"
+            )
+    elif purpose not in PURPOSES:
         raise ValidationFailed(
             _("Unknown purpose “%(purpose)s”. Choose one of: %(choices)s.")
             % {"purpose": purpose, "choices": ", ".join(PURPOSES)},
@@ -433,8 +452,28 @@ def agency_credential_issue(
                 )
         except IntegrityError:  # prefix taken: draw again
             continue
+        if purpose == ONE_STOP_PURPOSE:
+            _system_user_create(credential, role)
         return credential, f"{prefix}.{secret}"
     raise RuntimeError("Could not find a free API key prefix.")
+
+
+def _system_user_create(credential: AgencyApiCredential, role: str) -> None:
+    from citizens.models import StaffMembership, User
+
+    user = User(
+        email=system_user_email(credential.prefix),
+        full_name=f"{credential.name} ({credential.agency.code})"[:150],
+    )
+    user.set_unusable_password()
+    user.save()
+    StaffMembership.objects.create(user=user, agency=credential.agency, role=role)
+
+
+def system_user_for(credential: AgencyApiCredential):
+    from citizens.models import User
+
+    return User.objects.filter(email=system_user_email(credential.prefix), is_active=True).first()
 
 
 @transaction.atomic
@@ -445,6 +484,10 @@ def agency_credential_revoke(*, credential: AgencyApiCredential) -> AgencyApiCre
         locked.is_active = False
         locked.revoked_at = locked.revoked_at or timezone.now()
         locked.save(update_fields=["is_active", "revoked_at"])
+    if locked.purpose == ONE_STOP_PURPOSE:
+        from citizens.models import User
+
+        User.objects.filter(email=system_user_email(locked.prefix)).update(is_active=False)
     credential.is_active, credential.revoked_at = locked.is_active, locked.revoked_at
     return locked
 
@@ -466,7 +509,7 @@ def agency_credential_for_key(key: str) -> AgencyApiCredential | None:
         return None
     if not credential.agency.is_active:
         return None
-    if credential.purpose not in PURPOSES:
+    if credential.purpose not in PURPOSES and credential.purpose != ONE_STOP_PURPOSE:
         logger.error("agency API key %s has an unknown purpose", credential.prefix)
         return None
     return credential
@@ -519,8 +562,34 @@ class AgencyApiKeyScheme(OpenApiAuthenticationExtension):
 
 
 class HasAgencyCredential(BasePermission):
+    """A person-lookup key (a one-stop key reads no population records here)."""
+
     def has_permission(self, request: Request, view) -> bool:
-        return isinstance(request.auth, AgencyApiCredential)
+        return isinstance(request.auth, AgencyApiCredential) and request.auth.purpose in PURPOSES
+
+
+class AgencySystemAuthentication(BaseAuthentication):
+    """``Authorization: Api-Key <key>`` of a one-stop key, on the staff dossier
+    API: ``request.user`` is the key's system account, whose staff role in its
+    agency the usual permission checks see. Without that header it steps aside
+    (the session authenticates staff)."""
+
+    keyword = "Api-Key"
+
+    def authenticate(self, request: Request):
+        keyword, _space, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if keyword.lower() != self.keyword.lower():
+            return None
+        credential = agency_credential_for_key(key.strip())
+        if credential is None or credential.purpose != ONE_STOP_PURPOSE:
+            raise InvalidCredentials()
+        user = system_user_for(credential)
+        if user is None:
+            raise InvalidCredentials()
+        return user, credential
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="agency-api"'
 
 
 class AgencyCredentialThrottle(SimpleRateThrottle):
@@ -833,3 +902,18 @@ urlpatterns = [
     path("agency/whoami/", AgencyWhoAmIView.as_view(), name="agency-whoami"),
     path("agency/persons/<str:id_number>/", AgencyPersonView.as_view(), name="agency-person"),
 ]
+
+
+class AgencySystemScheme(OpenApiAuthenticationExtension):
+    target_class = AgencySystemAuthentication
+    name = "AgencySystemKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <prefix>.<secret>` of a one-stop key (`manage.py "
+            "issue_agency_key --purpose one_stop --role clerk|officer|head`): an agency's "
+            "own software working its dossiers in that role.",
+        }

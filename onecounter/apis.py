@@ -31,11 +31,13 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import generics, permissions, serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from citizens import permissions as staff_permissions
+from citizens.agency_api import AgencySystemAuthentication
 from citizens.models import Agency
 from egov.errors import NotFoundError, PermissionDeniedError, ValidationFailed
 from onecounter import selectors, transitions
@@ -68,6 +70,11 @@ def _dossier(agency: Agency, pk) -> Dossier:
 
 
 # --- Serializers ----------------------------------------------------------------------------
+
+
+# Staff sign in with a session (and its second factor); an agency's own software
+# with a one-stop API key acting in one role.
+STAFF_AUTHENTICATION = [SessionAuthentication, AgencySystemAuthentication]
 
 
 class PersonRefSerializer(serializers.Serializer):
@@ -317,6 +324,7 @@ ID_PARAMETER = OpenApiParameter(
     responses={200: DossierSummarySerializer(many=True), 400: ERROR_RESPONSE, 403: ERROR_RESPONSE},
 )
 class DossierListApi(generics.ListAPIView):
+    authentication_classes = STAFF_AUTHENTICATION
     serializer_class = DossierSummarySerializer
     permission_classes = [permissions.IsAuthenticated]
 
@@ -338,6 +346,7 @@ class DossierListApi(generics.ListAPIView):
 
 
 class DossierDetailApi(APIView):
+    authentication_classes = STAFF_AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
@@ -352,6 +361,7 @@ class DossierDetailApi(APIView):
 
 
 class DossierActionApi(APIView):
+    authentication_classes = STAFF_AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
