@@ -29,30 +29,9 @@ from egov.uploads import clean_document
 from procedures.models import Field, FormField, Procedure, ProcedureRevision, RequiredDocument
 from procedures.selectors import PROCEDURE_FIELDS, procedure_snapshot
 
-PROCEDURE_EDITABLE = {
-    "code",
-    "name",
-    "name_en",
-    "field",
-    "online_level",
-    "agency_kind",
-    "level",
-    "handler",
-    "days_online",
-    "days_counter",
-    "fee_online",
-    "fee_counter",
-    "identity_level",
-    "summary",
-    "summary_en",
-    "conditions",
-    "conditions_en",
-    "legal_basis",
-    "result_document",
-    "result_document_en",
-    "active_from",
-    "active_to",
-}
+# What the edit form changes: every snapshot field but the offering agencies
+# (their own widget) and publication (its own action).
+PROCEDURE_EDITABLE = set(PROCEDURE_FIELDS) - {"offered_by", "is_published"}
 DOCUMENT_EDITABLE = {"name", "name_en", "originals", "copies", "mandatory", "wallet_kind", "order"}
 QUESTION_EDITABLE = {
     "key",
