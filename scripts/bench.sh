@@ -20,8 +20,8 @@ if ! command -v wrk >/dev/null 2>&1 && [ "${BENCH_LOADGEN:-auto}" != python ]; t
 fi
 
 mkdir -p var/bench
-# A million rows need about 350 MB of CSV and 1.5 GB of database; ten million, ten times that.
-need_gb=$(( BENCH_PERSONS / 1000000 * 6 + 2 ))
+# A million persons take about 0.35 GB of CSV and 1.3 GB of database (plus WAL).
+need_gb=$(( BENCH_PERSONS / 1000000 * 2 + 2 ))
 free_gb=$(df -Pk var/bench | awk 'NR==2 {print int($4 / 1024 / 1024)}')
 if [ "$free_gb" -lt "$need_gb" ]; then
   die "About ${need_gb} GB of free disk is needed for ${BENCH_PERSONS} persons; ${free_gb} GB free."
