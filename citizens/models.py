@@ -360,6 +360,12 @@ class Person(models.Model):
                 condition=~models.Q(health_insurance_number=""),
                 name="person_health_insurance_unique",
             ),
+            # One child record per birth dossier (source "birth:<dossier code>").
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=models.Q(source__startswith="birth:"),
+                name="person_one_per_birth_dossier",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -489,6 +495,12 @@ class HouseholdMembership(models.Model):
                 fields=["person"],
                 condition=models.Q(end_date__isnull=True, residence_type="permanent"),
                 name="one_active_permanent_membership",
+            ),
+            # A dossier starts at most one membership of a person.
+            models.UniqueConstraint(
+                fields=["person", "dossier_ref"],
+                condition=~models.Q(dossier_ref=""),
+                name="membership_once_per_dossier",
             ),
             models.CheckConstraint(
                 condition=models.Q(end_date__isnull=True)

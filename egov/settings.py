@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "citizens",
     "procedures",
     "onecounter",
+    "interconnect",
 ]
 
 MIDDLEWARE = [
@@ -318,6 +319,16 @@ EGOV_SMS_TIMEOUT = env_int("EGOV_SMS_TIMEOUT", 10)
 # Public tracking: wrong guesses allowed per client address and per code in a window.
 EGOV_TRACKING_MAX_FAILURES = env_int("EGOV_TRACKING_MAX_FAILURES", 10)
 EGOV_TRACKING_WINDOW_SECONDS = env_int("EGOV_TRACKING_WINDOW_SECONDS", 15 * 60)
+
+# --- Interconnection -----------------------------------------------------------
+# Handoff delivery: retries with exponential backoff, then a visible failed handoff.
+EGOV_HANDOFF_MAX_ATTEMPTS = env_int("EGOV_HANDOFF_MAX_ATTEMPTS", 6)
+EGOV_HANDOFF_BACKOFF_SECONDS = env_int("EGOV_HANDOFF_BACKOFF_SECONDS", 30)
+# The external civil-status registry (the Ministry of Justice's software): off when
+# the URL is empty. Requests are JSON signed with HMAC-SHA256 using the secret.
+EGOV_CIVIL_REGISTRY_URL = os.environ.get("EGOV_CIVIL_REGISTRY_URL", "")
+EGOV_CIVIL_REGISTRY_SECRET = os.environ.get("EGOV_CIVIL_REGISTRY_SECRET", "")
+EGOV_CIVIL_REGISTRY_TIMEOUT = env_int("EGOV_CIVIL_REGISTRY_TIMEOUT", 10)
 
 # --- Security -----------------------------------------------------------------
 SESSION_COOKIE_SECURE = HTTPS

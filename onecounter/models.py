@@ -59,6 +59,7 @@ class Dossier(models.Model):
     class Channel(models.TextChoices):
         ONLINE = "online", _("online")
         COUNTER = "counter", _("at the counter")
+        LINKED = "linked", _("handed on by another agency")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     code = models.CharField(_("dossier code"), max_length=30, unique=True, null=True, blank=True)
@@ -271,6 +272,27 @@ class DossierDocument(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     rendered_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # Results carry a QR code to /verify/<verify_token>: an unguessable token.
+    verify_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    number = models.CharField(
+        _("document number"), max_length=40, blank=True, help_text=_("As printed on it.")
+    )
+    issued_by = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    holder = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Whom the document is about."),
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.TextField(blank=True)
+    replaced_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces"
+    )
 
     class Meta:
         ordering = ["dossier", "created_at"]
@@ -282,6 +304,33 @@ class DossierDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id} {self.kind} {self.key}"
+
+
+class DocumentVerification(models.Model):
+    """One check of a document through its QR link (public). Append-only."""
+
+    class Outcome(models.TextChoices):
+        VALID = "valid", _("valid")
+        REVOKED = "revoked", _("revoked")
+        REPLACED = "replaced", _("replaced")
+
+    document = models.ForeignKey(
+        DossierDocument, on_delete=models.PROTECT, related_name="verifications"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    client_hash = models.CharField(
+        max_length=64, blank=True, help_text=_("Keyed hash of the client address (no raw IP).")
+    )
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("document verification")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["document", "-at"], name="verification_document")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} {self.outcome} {self.at:%Y-%m-%d %H:%M}"
 
 
 class Notification(models.Model):

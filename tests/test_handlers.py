@@ -453,7 +453,7 @@ def test_birth_approval_creates_the_child_once_with_a_valid_id_number(family, wa
     birth().on_approved(procedure("birth"), ref, actor=None)
     birth().on_approved(procedure("birth"), ref, actor=None)  # approved again: nothing new
 
-    child = Person.objects.get(source="UBLB-260304-0001")
+    child = Person.objects.get(source="birth:UBLB-260304-0001")
     assert child.full_name == "Trần Minh An"
     assert child.birth_date == days_ago(10)
     assert child.sex == "M"
@@ -472,7 +472,7 @@ def test_birth_approval_creates_the_child_once_with_a_valid_id_number(family, wa
 def test_birth_approval_for_a_girl_gives_the_female_century_digit(family, ward):
     data = birth_data(family, ward, sex="F", full_name="Trần Minh Châu")
     birth().on_approved(procedure("birth"), Ref("UBLB-260304-0002", data), actor=None)
-    child = Person.objects.get(source="UBLB-260304-0002")
+    child = Person.objects.get(source="birth:UBLB-260304-0002")
     assert child.id_number[3] == "3"  # born in the 2000s, female
     assert validation_errors(child.id_number, sex="F", birth_date=child.birth_date) == []
 
@@ -480,7 +480,7 @@ def test_birth_approval_for_a_girl_gives_the_female_century_digit(family, ward):
 def test_birth_approval_with_the_father_unknown_leaves_the_father_empty(family, ward):
     data = birth_data(family, ward, father_unknown=True, father_id_number="", father_name="")
     birth().on_approved(procedure("birth"), Ref("UBLB-260304-0003", data), actor=None)
-    child = Person.objects.get(source="UBLB-260304-0003")
+    child = Person.objects.get(source="birth:UBLB-260304-0003")
     assert child.father is None and child.father_name == ""
     assert child.mother == family["mother"]
 
@@ -490,7 +490,7 @@ def test_birth_approval_keeps_a_foreign_father_by_name(family, ward):
         family, ward, father_id_number="", father_name="John Smith", father_nationality="Anh"
     )
     birth().on_approved(procedure("birth"), Ref("UBLB-260304-0004", data), actor=None)
-    child = Person.objects.get(source="UBLB-260304-0004")
+    child = Person.objects.get(source="birth:UBLB-260304-0004")
     assert child.father is None and child.father_name == "John Smith"
 
 
@@ -504,7 +504,7 @@ def test_birth_approval_by_a_grandparent_links_the_parents(family, ward):
         declarer_id_number=grandmother.id_number,
     )
     birth().on_approved(procedure("birth"), Ref("UBLB-260304-0005", data), actor=None)
-    child = Person.objects.get(source="UBLB-260304-0005")
+    child = Person.objects.get(source="birth:UBLB-260304-0005")
     assert child.mother == family["mother"] and child.father == family["father"]
 
 
@@ -545,7 +545,7 @@ def test_birth_approval_refuses_a_parent_id_number_that_is_not_in_the_database(f
     with pytest.raises(ValidationFailed) as info:
         birth().on_approved(procedure("birth"), Ref("UBLB-260304-0008", data), actor=None)
     assert info.value.code == "parent_not_found"
-    assert not Person.objects.filter(source="UBLB-260304-0008").exists()
+    assert not Person.objects.filter(source="birth:UBLB-260304-0008").exists()
 
 
 # --- Birth: end to end through the one-stop engine -----------------------------------
@@ -578,7 +578,7 @@ def test_approving_a_birth_dossier_through_the_one_stop_engine_creates_the_child
     for action, actor, params in steps:
         dossier = transitions.perform(dossier, action, actor=actor, **params)
     assert dossier.status == DossierStatus.APPROVED
-    child = Person.objects.get(source=dossier.code)
+    child = Person.objects.get(source=f"birth:{dossier.code}")
     assert child.mother == family["mother"]
     assert child.id_number.startswith("001")
     assert validation_errors(child.id_number, sex=child.sex, birth_date=child.birth_date) == []

@@ -26,7 +26,12 @@ def lock_reference(key: str) -> None:
 def child_of_dossier(reference: str, birth_date) -> Person | None:
     """The child a birth dossier created: its record's ``source`` is the
     dossier reference. Looked up with the date of birth, which is indexed."""
-    return Person.objects.filter(birth_date=birth_date, source=reference).first()
+    return Person.objects.filter(birth_date=birth_date, source=birth_source(reference)).first()
+
+
+def birth_source(reference: str) -> str:
+    """``Person.source`` of a child registered by a birth dossier (unique)."""
+    return f"birth:{reference}"
 
 
 def birth_place_text(data: dict[str, Any]) -> str:
@@ -92,7 +97,7 @@ def birth_register_child(*, reference: str, data: dict[str, Any], actor: User | 
         actor=actor,
         reason=reason,
         dossier_ref=reference,
-        source=reference,
+        source=birth_source(reference),
         id_number=id_number,
         full_name=data["full_name"].strip(),
         birth_date=birth_date,

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InterconnectConfig(AppConfig):
+    name = "interconnect"
+    verbose_name = _("Interconnection between agencies")
