@@ -12,6 +12,7 @@ from rest_framework.reverse import reverse
 
 from citizens import agency_api
 from citizens import apis as citizens_apis
+from interconnect import apis as interconnect_apis
 from onecounter import apis as onecounter_apis
 from onecounter import apis_citizen as onecounter_citizen_apis
 from onecounter import views_filing as onecounter_filing
@@ -70,4 +71,5 @@ urlpatterns = [
     *payments_apis.urlpatterns,
     *onecounter_filing.api_urlpatterns,
     *onecounter_citizen_apis.urlpatterns,
+    *interconnect_apis.urlpatterns,
 ]

@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("citizens.urls")),
     path("", include("onecounter.urls")),
     path("", include("procedures.urls")),
+    path("", include("interconnect.urls")),
+    path("", include(("onecounter.views_verify", "verify"))),
     path("api/v1/", include((api.urlpatterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -677,7 +677,7 @@ def _result_context(dossier: Dossier, name: str, title: str) -> dict[str, Any]:
     decision = dossier.events.filter(action__in=["approve", "reject"]).select_related("actor")
     decision = decision.order_by("-seq").first()
     holder = (
-        Person.objects.filter(source=dossier.code).first() if dossier.code else None
+        Person.objects.filter(source=f"birth:{dossier.code}").first() if dossier.code else None
     ) or dossier.subject_person
     holder_lines = []
     if holder is not None:

@@ -1,0 +1,3 @@
+"""Staff API for handoffs (list, inspect, retry)."""
+
+urlpatterns: list = []

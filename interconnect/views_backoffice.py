@@ -1,0 +1,3 @@
+"""Back-office pages for handoffs (administrators: list, inspect, retry)."""
+
+urlpatterns: list = []

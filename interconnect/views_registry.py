@@ -1,0 +1,3 @@
+"""The external civil-status registry's signed asynchronous callback."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Public verification of issued documents: /verify/<token> (QR codes)."""
+
+urlpatterns: list = []
