@@ -252,7 +252,13 @@ MFA_TOTP_TOLERANCE = 1
 # --- Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
+# locale/parts/<topic>/ hold the catalogues of work in progress (merged into
+# locale/ by `make messages`); earlier paths win.
+LOCALE_PATHS = [
+    BASE_DIR / "locale",
+    *sorted(p for p in (BASE_DIR / "locale" / "parts").glob("*") if p.is_dir()),
+    BASE_DIR / "locale_vendor",
+]
 LANGUAGE_COOKIE_SECURE = HTTPS
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True

@@ -362,6 +362,7 @@ class DossierRef:
 
     def __init__(self, dossier: Dossier):
         self.reference = dossier.code or str(dossier.pk)
+        self.agency = dossier.agency
         self.data = dossier.data
         self.applicant = dossier.applicant
         self.subject = dossier.subject_person

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from django import forms
 
-    from citizens.models import Person, User
+    from citizens.models import Agency, Person, User
     from procedures.models import Procedure
 
 
@@ -24,6 +24,7 @@ class DossierView(Protocol):
     """What a handler may see of a dossier (the one-stop engine passes it in)."""
 
     reference: str
+    agency: Agency
     data: dict[str, Any]
     applicant: User | None
     subject: Person | None
