@@ -10,6 +10,7 @@ health insurance) are handlers in code registered under their own names.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,6 +29,24 @@ class DossierView(Protocol):
     data: dict[str, Any]
     applicant: User | None
     subject: Person | None
+
+
+@dataclass(frozen=True)
+class HandoffSpec:
+    """What an approval hands on to another agency (or an outside system).
+
+    ``target`` is one of the interconnection's targets (``residence``,
+    ``insurance``, ``civil_registry``); ``agency`` the receiving agency (None for
+    a system outside this deployment); ``payload`` only the fields that agency
+    needs; ``handler`` the procedure handler the receiving agency works it with.
+    """
+
+    target: str
+    payload: dict[str, Any]
+    agency: Agency | None = None
+    handler: str = ""
+    budget_days: int = 2
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ProcedureHandler:
@@ -53,6 +72,11 @@ class ProcedureHandler:
 
     def result_documents(self, procedure: Procedure) -> list[str]:
         return ["decision"]
+
+    def handoffs(self, procedure: Procedure, dossier: DossierView) -> list[HandoffSpec]:
+        """What an approval hands on to other agencies (created in the same
+        transaction as the approval, delivered after commit). None by default."""
+        return []
 
 
 _registry: dict[str, ProcedureHandler] = {}

@@ -210,3 +210,10 @@ class BirthHandler(ProcedureHandler):
 
     def result_documents(self, procedure: Procedure) -> list[str]:
         return ["birth_certificate"]
+
+    def handoffs(self, procedure: Procedure, dossier: DossierView) -> list:
+        """The registered birth handed on to the ward police and social insurance
+        (and the civil-status registry when configured): see ``handoffs.py``."""
+        from procedures.handlers.birth.handoffs import birth_handoffs
+
+        return birth_handoffs(procedure, dossier)
