@@ -1,3 +1,227 @@
-"""The external civil-status registry's signed asynchronous callback."""
+"""The external civil-status registry's signed asynchronous callback
+(namespace ``registry``, under /interconnect/).
 
-urlpatterns: list = []
+    civil-registry/callback/   callback   POST, server to server; csrf-exempt, no session
+
+The registry tells the outcome of a birth the portal delivered to it
+(``registry_client.post_birth``)::
+
+    POST /interconnect/civil-registry/callback/
+    X-Egov-Timestamp: <unix seconds>
+    X-Egov-Signature: hex HMAC-SHA256(secret, "<timestamp>." + body)
+
+    {"idempotency_key": "<handoff key>", "status": "registered" | "rejected",
+     "reference": "...", "note": "..."}
+
+Answers JSON ``{"code", "message", "data"}``:
+
+    200 ok / unchanged       applied, or the same outcome again (nothing changes)
+    400 bad_request          not JSON, a field missing or wrong, no timestamp
+    400 stale_timestamp      signed more than 5 minutes away from now
+    401 bad_signature        the signature does not match
+    404 unknown_handoff      no civil-registry handoff has this key
+    404 connector_disabled   the connector is not configured here
+    409 conflict             contradicts the outcome already recorded
+
+Every call naming a known handoff is logged as a ``HandoffMessage`` (direction
+in, kind ``callback``, the request's hash, the answer), valid or not. The
+outcome is applied once, under a row lock: a repeated callback answers 200 again
+and changes nothing. See docs/civil-registry-connector.md.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from interconnect import registry_client
+from interconnect.models import Handoff, HandoffMessage
+
+# A callback signed further than this from the portal's clock is refused.
+TIMESTAMP_WINDOW_SECONDS = 5 * 60
+MAX_CALLBACK_BYTES = 64 * 1024
+OUTCOMES = {"registered": Handoff.Status.COMPLETED, "rejected": Handoff.Status.REFUSED}
+# A handoff in one of these states may still receive its outcome (a callback can
+# overtake the delivery task's own bookkeeping, or follow an attempt that timed
+# out on the portal's side but reached the registry).
+OPEN_STATUSES = (Handoff.Status.PENDING, Handoff.Status.DELIVERED, Handoff.Status.FAILED)
+
+
+class CallbackError(Exception):
+    def __init__(self, status: int, code: str, message: str, data: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.data = data or {}
+
+
+def _answer(status: int, code: str, message: str, data: dict | None = None) -> JsonResponse:
+    return JsonResponse(
+        {"code": code, "message": message, "data": data or {}},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def _parse(body: bytes) -> dict[str, Any] | None:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _known_handoff(data: dict[str, Any] | None) -> Handoff | None:
+    key = data.get("idempotency_key") if data else None
+    if not isinstance(key, str) or not key:
+        return None
+    return (
+        Handoff.objects.filter(key=key, target=Handoff.Target.CIVIL_REGISTRY)
+        .select_related("dossier")
+        .first()
+    )
+
+
+def _check_signature(request: HttpRequest, body: bytes) -> None:
+    timestamp = request.headers.get("X-Egov-Timestamp", "").strip()
+    signature = request.headers.get("X-Egov-Signature", "").strip()
+    if not signature:
+        raise CallbackError(401, "bad_signature", _("The request is not signed."))
+    if not timestamp.isdigit():
+        raise CallbackError(
+            400, "bad_request", _("X-Egov-Timestamp must be a Unix time in seconds.")
+        )
+    if not registry_client.verify(body, timestamp, signature, settings.EGOV_CIVIL_REGISTRY_SECRET):
+        raise CallbackError(401, "bad_signature", _("The signature does not match."))
+    if abs(time.time() - int(timestamp)) > TIMESTAMP_WINDOW_SECONDS:
+        raise CallbackError(
+            400,
+            "stale_timestamp",
+            _("The request was signed more than 5 minutes away from the portal's clock."),
+        )
+
+
+def _validated(data: dict[str, Any] | None) -> tuple[str, str, str, str]:
+    if data is None:
+        raise CallbackError(400, "bad_request", _("The body must be a JSON object."))
+    key = data.get("idempotency_key")
+    outcome = data.get("status")
+    reference = data.get("reference", "")
+    note = data.get("note", "")
+    errors: dict[str, str] = {}
+    if not isinstance(key, str) or not key:
+        errors["idempotency_key"] = _("Required.")
+    if outcome not in OUTCOMES:
+        errors["status"] = _("Must be “registered” or “rejected”.")
+    if reference is None:
+        reference = ""
+    if not isinstance(reference, str) or len(reference) > 100:
+        errors["reference"] = _("A text of at most 100 characters.")
+    elif outcome == "registered" and not reference.strip():
+        errors["reference"] = _("Required when the birth is registered.")
+    if note is None:
+        note = ""
+    if not isinstance(note, str) or len(note) > 2000:
+        errors["note"] = _("A text of at most 2000 characters.")
+    elif outcome == "rejected" and not note.strip():
+        errors["note"] = _("Required when the birth is rejected: the reason.")
+    if errors:
+        raise CallbackError(400, "bad_request", _("Some of the information is not valid."), errors)
+    return key, outcome, reference.strip(), note.strip()
+
+
+def _apply(handoff_id: Any, outcome: str, reference: str, note: str) -> tuple[int, str, str]:
+    """Record the outcome once. Returns (HTTP status, code, message)."""
+    with transaction.atomic():
+        handoff = Handoff.objects.select_for_update().get(pk=handoff_id)
+        wanted = OUTCOMES[outcome]
+        if handoff.status == wanted and (
+            wanted == Handoff.Status.REFUSED or handoff.external_reference == reference
+        ):
+            return 200, "unchanged", _("This outcome was already recorded.")
+        if handoff.status not in OPEN_STATUSES:
+            raise CallbackError(
+                409,
+                "conflict",
+                _("This contradicts the outcome already recorded for the handoff."),
+                {"status": handoff.status, "reference": handoff.external_reference},
+            )
+        now = timezone.now()
+        handoff.status = wanted
+        handoff.finished_at = now
+        handoff.delivered_at = handoff.delivered_at or now
+        handoff.next_attempt_at = None
+        fields = ["status", "finished_at", "delivered_at", "next_attempt_at"]
+        if wanted == Handoff.Status.COMPLETED:
+            handoff.external_reference = reference
+            fields.append("external_reference")
+            if note:
+                handoff.outcome_note = note
+                fields.append("outcome_note")
+        else:
+            handoff.outcome_note = note
+            fields.append("outcome_note")
+            if reference:
+                handoff.external_reference = reference
+                fields.append("external_reference")
+        handoff.save(update_fields=fields)
+    return 200, "ok", _("The outcome is recorded.")
+
+
+@csrf_exempt
+@never_cache
+@require_POST
+def callback(request: HttpRequest) -> JsonResponse:
+    if not registry_client.enabled():
+        return _answer(
+            404, "connector_disabled", _("The civil-status registry connector is switched off.")
+        )
+    started = timezone.now()
+    body = request.body
+    if len(body) > MAX_CALLBACK_BYTES:
+        return _answer(400, "bad_request", _("The request is too large."))
+    data = _parse(body)
+    handoff = _known_handoff(data)
+    data_out: dict[str, Any] = {}
+    try:
+        _check_signature(request, body)
+        _key, outcome, reference, note = _validated(data)
+        if handoff is None:
+            raise CallbackError(404, "unknown_handoff", _("No handoff has this key."))
+        status, code, message = _apply(handoff.pk, outcome, reference, note)
+        error = ""
+    except CallbackError as exc:
+        status, code, message, data_out = exc.status, exc.code, exc.message, exc.data
+        error = code
+    response = _answer(status, code, message, data_out)
+    if handoff is not None:
+        HandoffMessage.objects.create(
+            handoff=handoff,
+            direction=HandoffMessage.Direction.IN,
+            dossier_ref=handoff.dossier.code or str(handoff.dossier_id),
+            kind="callback",
+            request_sha256=registry_client.request_sha256(body),
+            response_status=status,
+            response=response.content.decode("utf-8"),
+            error=error,
+            started_at=started,
+            finished_at=timezone.now(),
+        )
+    return response
+
+
+urlpatterns = [
+    path("civil-registry/callback/", callback, name="callback"),
+]

@@ -1,0 +1,184 @@
+"""Connector to the external civil-status registry (the Ministry of Justice's
+registration software).
+
+The handoff dispatcher calls ``post_birth(handoff)`` for a handoff whose target
+is ``civil_registry``. It POSTs the handoff's payload as canonical JSON (keys
+sorted, compact, UTF-8) to ``settings.EGOV_CIVIL_REGISTRY_URL`` with::
+
+    Content-Type:       application/json; charset=utf-8
+    X-Egov-Timestamp:   <unix seconds>
+    X-Egov-Signature:   hex HMAC-SHA256(secret, "<timestamp>." + body)
+    X-Egov-Message-Id:  <uuid of this message>
+    Idempotency-Key:    <handoff.key>
+
+A 2xx answer with JSON ``{"reference": "..."}`` is a ``Reply``; anything else
+(another status, a body that is not that JSON, a timeout, a refused
+connection) raises ``DeliveryFailed`` so the task retries. The registry
+answers later through the signed callback (``views_registry``), with the same
+signature scheme. See docs/civil-registry-connector.md.
+
+Only HTTPS is accepted, except for a registry on this machine (127.0.0.1,
+localhost, ::1), which the tests run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+
+from interconnect.errors import DeliveryFailed
+
+if TYPE_CHECKING:
+    from interconnect.models import Handoff
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# How much of a receiver's answer is kept in an error (the message log keeps it).
+MAX_BODY_KEPT = 4000
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the registry answered to an accepted delivery."""
+
+    status: int
+    body: str
+    reference: str
+    message_id: str = ""
+    request_sha256: str = ""
+
+
+def enabled() -> bool:
+    """The connector is on when both the URL and the secret are configured."""
+    return bool(settings.EGOV_CIVIL_REGISTRY_URL and settings.EGOV_CIVIL_REGISTRY_SECRET)
+
+
+def canonical_json(data: Any) -> bytes:
+    """Keys sorted, no insignificant whitespace, UTF-8 (not \\u escapes)."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8"
+    )
+
+
+def body_for(handoff: Handoff) -> bytes:
+    """The exact bytes posted for a handoff (and signed)."""
+    return canonical_json(handoff.payload)
+
+
+def sign(body: bytes, timestamp: str | int, secret: str) -> str:
+    """Hex HMAC-SHA256 of ``<timestamp>.<body>`` with the shared secret."""
+    message = f"{timestamp}.".encode() + body
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def verify(body: bytes, timestamp: str | int, signature: str, secret: str) -> bool:
+    """Whether ``signature`` is the right one (compared in constant time)."""
+    if not secret or not signature:
+        return False
+    expected = sign(body, timestamp, secret)
+    return hmac.compare_digest(expected, signature.strip().lower())
+
+
+def request_sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def check_url(url: str) -> None:
+    """HTTPS only, except a registry on this machine (the tests)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise DeliveryFailed(f"The civil-status registry URL has no host: {url!r}")
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http" and host in LOCAL_HOSTS:
+        return
+    raise DeliveryFailed(
+        "The civil-status registry must be reached over HTTPS "
+        f"(plain HTTP only on this machine), not {parts.scheme}://{host}"
+    )
+
+
+def _kept(text: str) -> str:
+    return text[:MAX_BODY_KEPT]
+
+
+def post_birth(handoff: Handoff, *, message_id: str | uuid.UUID | None = None) -> Reply:
+    """Deliver a registered birth to the external registry (see the module doc).
+
+    ``message_id`` is the id of the message as logged by the caller (a new one
+    when not given); the registry receives it as ``X-Egov-Message-Id``.
+    Idempotent on the registry's side through ``Idempotency-Key``: a retry of
+    the same handoff carries the same key and the same body.
+    """
+    url = settings.EGOV_CIVIL_REGISTRY_URL
+    secret = settings.EGOV_CIVIL_REGISTRY_SECRET
+    if not (url and secret):
+        raise DeliveryFailed("The civil-status registry connector is not configured.")
+    check_url(url)
+    body = body_for(handoff)
+    timestamp = str(int(time.time()))
+    message_id = str(message_id or uuid.uuid4())
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "Accept": "application/json",
+        "X-Egov-Timestamp": timestamp,
+        "X-Egov-Signature": sign(body, timestamp, secret),
+        "X-Egov-Message-Id": message_id,
+        "Idempotency-Key": handoff.key,
+    }
+    try:
+        response = requests.post(
+            url,
+            data=body,
+            headers=headers,
+            timeout=settings.EGOV_CIVIL_REGISTRY_TIMEOUT,
+            allow_redirects=False,
+        )
+    except requests.Timeout as exc:
+        raise DeliveryFailed(
+            f"The civil-status registry did not answer within "
+            f"{settings.EGOV_CIVIL_REGISTRY_TIMEOUT} s ({type(exc).__name__})."
+        ) from exc
+    except requests.RequestException as exc:
+        raise DeliveryFailed(
+            f"The civil-status registry could not be reached: {type(exc).__name__}: {exc}"
+        ) from exc
+
+    text = response.text
+    if not 200 <= response.status_code < 300:
+        raise DeliveryFailed(
+            f"The civil-status registry answered HTTP {response.status_code}.",
+            status=response.status_code,
+            body=_kept(text),
+        )
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise DeliveryFailed(
+            "The civil-status registry's answer is not JSON.",
+            status=response.status_code,
+            body=_kept(text),
+        ) from exc
+    reference = data.get("reference") if isinstance(data, dict) else None
+    if not isinstance(reference, str | int) or isinstance(reference, bool) or reference == "":
+        raise DeliveryFailed(
+            "The civil-status registry's answer has no reference.",
+            status=response.status_code,
+            body=_kept(text),
+        )
+    return Reply(
+        status=response.status_code,
+        body=_kept(text),
+        reference=str(reference),
+        message_id=message_id,
+        request_sha256=request_sha256(body),
+    )

@@ -1,0 +1,1 @@
+"""Tests with a real Celery worker process (and a fake external registry)."""
