@@ -321,6 +321,7 @@ def test_a_bad_signature_is_refused_and_logged_without_changing_the_handoff(conf
 
     assert (forged.status_code, forged.json()["code"]) == (401, "bad_signature")
     assert (unsigned.status_code, unsigned.json()["code"]) == (401, "bad_signature")
+    assert forged.json()["message"] == "Chữ ký không khớp."  # Vietnamese first
     handoff.refresh_from_db()
     assert handoff.status == Handoff.Status.DELIVERED
     assert handoff.external_reference == ""
