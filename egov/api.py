@@ -17,6 +17,7 @@ from onecounter import apis as onecounter_apis
 from onecounter import apis_citizen as onecounter_citizen_apis
 from onecounter import views_filing as onecounter_filing
 from onecounter import views_public as onecounter_public
+from onecounter import views_verify as onecounter_verify
 from onecounter.payments import apis as payments_apis
 from procedures import apis as procedures_apis
 
@@ -66,6 +67,7 @@ urlpatterns = [
     *citizens_apis.urlpatterns,
     *agency_api.urlpatterns,
     *onecounter_public.api_urlpatterns,
+    *onecounter_verify.api_urlpatterns,
     *onecounter_apis.urlpatterns,
     *procedures_apis.urlpatterns,
     *payments_apis.urlpatterns,

@@ -34,6 +34,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -46,7 +47,7 @@ from django.utils.cache import patch_cache_control
 
 from citizens.models import Role
 from citizens.permissions import roles_in
-from onecounter import pdf
+from onecounter import pdf, verification
 from onecounter.models import (
     ApologySlip,
     Dossier,
@@ -174,24 +175,49 @@ def _load(dossier_id) -> Dossier:
 
 
 def _issue(
-    dossier: Dossier, kind: str, key: str, build: Callable[[], dict[str, Any]]
+    dossier: Dossier,
+    kind: str,
+    key: str,
+    build: Callable[[], dict[str, Any]],
+    *,
+    title: str = "",
 ) -> DossierDocument:
     form = slip_form(kind)
+    title = title or form.title
     try:
         with transaction.atomic():
             document, _created = DossierDocument.objects.select_for_update().get_or_create(
-                dossier=dossier, kind=kind, key=key, defaults={"title": form.title}
+                dossier=dossier, kind=kind, key=key, defaults={"title": title}
             )
             if document.file:
                 return document
-            context = {**_common_context(dossier, form), **build()}
-            content = pdf.render_pdf(form.template, context)
-            _store(document, content)
+            if kind == Kind.RESULT and not document.verify_token:
+                # Its token, number, issuer and holder: given once, with its first PDF.
+                sources = result_sources(dossier, verification.result_name(document))
+                verification.document_mark_issued(
+                    document, issuer=sources.issuer, holder=sources.holder
+                )
+            _render(document, dossier, form, build)
             return document
     except Exception as exc:
         logger.exception("slip %s %s of dossier %s failed", kind, key, dossier.pk)
-        _record_error(dossier, kind, key, form, exc)
+        _record_error(dossier, kind, key, dataclasses.replace(form, title=title), exc)
         raise
+
+
+def _render(
+    document: DossierDocument,
+    dossier: Dossier,
+    form: SlipForm,
+    build: Callable[[], dict[str, Any]],
+    *,
+    fresh_name: bool = False,
+) -> None:
+    context = {**_common_context(dossier, form), **build()}
+    if document.kind == Kind.RESULT:
+        context.update(_verification_context(document))
+    content = pdf.render_pdf(context["form"].template, context)
+    _store(document, content, fresh_name=fresh_name)
 
 
 def _record_error(dossier: Dossier, kind: str, key: str, form: SlipForm, exc: Exception) -> None:
@@ -212,11 +238,22 @@ def _record_error(dossier: Dossier, kind: str, key: str, form: SlipForm, exc: Ex
         logger.exception("could not record the error of slip %s %s", kind, key)
 
 
-def _store(document: DossierDocument, content: bytes) -> None:
+def _store(document: DossierDocument, content: bytes, *, fresh_name: bool = False) -> None:
     """Write the PDF under a name that belongs to this row only. A file left there
-    by an attempt whose transaction rolled back is replaced (we hold the row lock)."""
+    by an attempt whose transaction rolled back is replaced (we hold the row lock).
+
+    A result's name carries its id (a replacement has the same dossier, kind and
+    key as the document it supersedes). ``fresh_name`` (rendering an issued
+    result again) writes a new file and deletes the previous one only once the
+    transaction has committed, so a rollback leaves the row and its file as they were."""
     storage = document.file.storage
-    name = f"dossiers/{document.dossier_id}/{document.kind}-{document.key}.pdf"
+    stem = f"dossiers/{document.dossier_id}/{document.kind}-{document.key}".replace("~", "-r")
+    if fresh_name:
+        stem += f"-{secrets.token_hex(4)}"
+    elif document.kind == Kind.RESULT:
+        stem += f"-{document.pk.hex[:8]}"
+    name = f"{stem}.pdf"
+    previous = document.file.name if document.file else ""
     if storage.exists(name):
         storage.delete(name)
     document.file.name = storage.save(name, ContentFile(content))
@@ -224,6 +261,15 @@ def _store(document: DossierDocument, content: bytes) -> None:
     document.rendered_at = timezone.now()
     document.error = ""
     document.save(update_fields=["file", "sha256", "rendered_at", "error"])
+    if previous and previous != document.file.name:
+        transaction.on_commit(lambda: _delete_quietly(storage, previous))
+
+
+def _delete_quietly(storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except OSError:
+        logger.warning("could not delete a superseded PDF")
 
 
 # --- Formatting ----------------------------------------------------------------------
@@ -494,17 +540,17 @@ def _three_digits_in_words(number: int, *, full: bool) -> list[str]:
     return words
 
 
-def money_in_words(amount: int) -> str:
-    """An amount of đồng in Vietnamese words, e.g. 1.250.000 → "Một triệu hai
-    trăm năm mươi nghìn đồng" (up to hundreds of billions)."""
-    if amount <= 0:
-        return "Không đồng"
+def number_in_words(number: int) -> str:
+    """A whole number in Vietnamese words, lower case: 2026 → "hai nghìn không
+    trăm hai mươi sáu" (up to hundreds of billions)."""
+    if number <= 0:
+        return "không"
     groups = []
-    while amount:
-        groups.append(amount % 1000)
-        amount //= 1000
+    while number:
+        groups.append(number % 1000)
+        number //= 1000
     if len(groups) > len(SCALE_WORDS):
-        raise ValueError("amount too large to write in words")
+        raise ValueError("number too large to write in words")
     words: list[str] = []
     for index in range(len(groups) - 1, -1, -1):
         group = groups[index]
@@ -513,8 +559,30 @@ def money_in_words(amount: int) -> str:
         words += _three_digits_in_words(group, full=bool(words))
         if SCALE_WORDS[index]:
             words.append(SCALE_WORDS[index])
-    text = " ".join(words) + " đồng"
+    return " ".join(words)
+
+
+def money_in_words(amount: int) -> str:
+    """An amount of đồng in Vietnamese words, e.g. 1.250.000 → "Một triệu hai
+    trăm năm mươi nghìn đồng" (up to hundreds of billions)."""
+    if amount <= 0:
+        return "Không đồng"
+    try:
+        words = number_in_words(amount)
+    except ValueError:
+        raise ValueError("amount too large to write in words") from None
+    text = words + " đồng"
     return text[0].upper() + text[1:]
+
+
+MONTH_WORDS = {4: "tư"}  # "tháng tư", not "tháng bốn"
+
+
+def date_in_words(day: dt.date) -> str:
+    """A date in words, as civil-status documents write it: 15/03/2026 → "Ngày
+    mười lăm, tháng ba, năm hai nghìn không trăm hai mươi sáu"."""
+    month = MONTH_WORDS.get(day.month) or number_in_words(day.month)
+    return f"Ngày {number_in_words(day.day)}, tháng {month}, năm {number_in_words(day.year)}"
 
 
 def fee_receipt_key(payment) -> str:
@@ -626,16 +694,40 @@ BUILDERS[Kind.SUBMISSION] = _submission_context
 # --- Results ---------------------------------------------------------------------------
 # When a decided dossier's result is made ready, each result document its
 # procedure's handler names (e.g. "birth_certificate") is rendered once, keyed
-# by that name, so the wallet can file it under the same kind.
+# by that name, so the wallet can file it under the same kind. Each result gets
+# a token, a number, an issuer and a holder when first issued
+# (onecounter.verification), and carries a QR code to its public verification page.
+#
+# A result may be about a birth handed on to other agencies (interconnect): the
+# residence confirmation and the health-insurance card are then decided by the
+# ward police and social insurance, in their own dossiers. ``result_sources``
+# finds, for a result of any dossier, the dossier whose decision made it, the
+# birth dossier it came from, whom it is about and who issues it.
 
 RESULT_TITLES = {
     "birth_certificate": "Trích lục khai sinh",
-    "residence_confirmation": "Xác nhận đăng ký thường trú",
+    "residence_confirmation": "Xác nhận thông tin về cư trú",
     "health_insurance_card": "Thẻ bảo hiểm y tế",
     "decision": "Kết quả giải quyết thủ tục hành chính",
     "rejection": "Thông báo không giải quyết hồ sơ",
 }
+RESULT_TEMPLATES = {
+    "birth_certificate": "slips/birth_certificate.html",
+    "residence_confirmation": "slips/residence_confirmation.html",
+    "health_insurance_card": "slips/health_insurance_card.html",
+}
 DEFAULT_FORMS[Kind.RESULT] = SlipForm("", RESULT_TITLES["decision"], "slips/result.html")
+
+# The handoff target that decides each result of an interconnected birth.
+HANDOFF_TARGETS = {"residence_confirmation": "residence", "health_insurance_card": "insurance"}
+
+# Who signs, by kind of agency (the document's signature block).
+SIGNER_TITLES = {
+    "peoples_committee": ("TM. Ủy ban nhân dân", "Chủ tịch"),
+    "police": ("", "Trưởng Công an"),
+    "social_insurance": ("", "Giám đốc"),
+}
+DEFAULT_SIGNER_TITLE = ("", "Thủ trưởng cơ quan")
 
 
 def result_kinds(dossier: Dossier) -> list[str]:
@@ -653,55 +745,386 @@ def result_kinds(dossier: Dossier) -> list[str]:
 def render_results(dossier: Dossier) -> list[DossierDocument]:
     """The dossier's result documents, each rendered once. Safe to call again."""
     dossier = _load(dossier.pk)
-    documents = []
-    for name in result_kinds(dossier):
-        title = RESULT_TITLES.get(name, RESULT_TITLES["decision"])
-        document = _issue(
-            dossier,
-            Kind.RESULT,
-            name,
-            lambda name=name, title=title: _result_context(dossier, name, title),
-        )
-        if document.title == slip_form(Kind.RESULT).title and title != document.title:
-            # A new row took the generic title: name it after the result.
-            DossierDocument.objects.filter(pk=document.pk).update(title=title)
-            document.title = title
-        documents.append(document)
-    return documents
+    return [render_result(dossier, name) for name in result_kinds(dossier)]
 
 
-def _result_context(dossier: Dossier, name: str, title: str) -> dict[str, Any]:
+def render_result(
+    dossier: Dossier, name: str, *, replaces: DossierDocument | None = None
+) -> DossierDocument:
+    """The result ``name`` of the dossier (keyed ``name``), rendered once.
+    ``replaces``: the document it supersedes (see verification.document_replace)."""
+    title = RESULT_TITLES.get(name, RESULT_TITLES["decision"])
+    document = _issue(
+        dossier,
+        Kind.RESULT,
+        name,
+        lambda: _result_context(dossier, name, title, replaces=replaces),
+        title=title,
+    )
+    if document.title == slip_form(Kind.RESULT).title and title != document.title:
+        # A row made before results had their own titles: name it after the result.
+        DossierDocument.objects.filter(pk=document.pk).update(title=title)
+        document.title = title
+    return document
+
+
+def rerender_result(document: DossierDocument) -> DossierDocument:
+    """Render an issued result again, in a new file (its token, number and date
+    of issue stay). The caller holds the row lock (verification.document_rerender)."""
+    dossier = _load(document.dossier_id)
+    name = verification.result_name(document)
+    title = document.title or RESULT_TITLES.get(name, RESULT_TITLES["decision"])
+    replaces = DossierDocument.objects.filter(replaced_by=document).first()
+    form = slip_form(Kind.RESULT)
+    _render(
+        document,
+        dossier,
+        form,
+        lambda: _result_context(dossier, name, title, replaces=replaces),
+        fresh_name=True,
+    )
+    return document
+
+
+def _verification_context(document: DossierDocument) -> dict[str, Any]:
+    url = verification.verify_url(document.verify_token)
+    day = verification.issued_on(document)
+    return {
+        "place_date": place_date(day),
+        "verification": {
+            "number": document.number,
+            "url": url,
+            "qr": pdf.qr_data_uri(url),
+            "issued_text": format_date(day),
+        },
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class ResultSources:
+    dossier: Dossier  # the dossier the result belongs to
+    deciding: Dossier  # the dossier whose decision made it
+    origin: Dossier | None  # the birth dossier it was handed on from, if any
+    data: dict[str, Any]  # the answers, the deciding dossier's first
+    holder: Any  # citizens.models.Person | None: whom it is about
+    issuer: Any  # citizens.models.Agency: who issues it
+
+
+def _handoff_model():
+    from django.apps import apps
+
+    try:
+        return apps.get_model("interconnect", "Handoff")
+    except LookupError:
+        return None
+
+
+def _reference(dossier: Dossier) -> str:
+    return dossier.code or str(dossier.pk)
+
+
+def result_sources(dossier: Dossier, name: str) -> ResultSources:
     from citizens.models import Person
 
-    approved = name != "rejection"
-    decision = dossier.events.filter(action__in=["approve", "reject"]).select_related("actor")
-    decision = decision.order_by("-seq").first()
-    holder = (
-        Person.objects.filter(source=f"birth:{dossier.code}").first() if dossier.code else None
-    ) or dossier.subject_person
-    holder_lines = []
-    if holder is not None:
-        holder_lines = [
-            ("Họ và tên", holder.full_name),
-            ("Số định danh cá nhân", holder.id_number),
-            ("Ngày sinh", format_date(holder.birth_date)),
-            ("Giới tính", "Nam" if holder.sex == "M" else "Nữ"),
-        ]
-        if holder.health_insurance_number and name == "health_insurance_card":
-            holder_lines.append(("Mã số thẻ bảo hiểm y tế", holder.health_insurance_number))
-        if holder.permanent_address and name == "residence_confirmation":
-            holder_lines.append(("Nơi thường trú", holder.permanent_address))
-    form = dataclasses.replace(slip_form(Kind.RESULT), title=title)
-    return {
+    deciding, origin, issuer, payload = dossier, None, None, {}
+    handoff_model = _handoff_model()
+    if handoff_model is not None:
+        target = HANDOFF_TARGETS.get(name)
+        outgoing = (
+            handoff_model.objects.filter(dossier=dossier, target=target)
+            .select_related("agency", "agency_dossier__agency", "agency_dossier__subject_person")
+            .first()
+            if target
+            else None
+        )
+        if outgoing is not None:
+            payload = dict(outgoing.payload or {})
+            issuer = outgoing.agency
+            if outgoing.agency_dossier_id:
+                deciding = outgoing.agency_dossier
+        incoming = (
+            handoff_model.objects.filter(agency_dossier=dossier)
+            .select_related("dossier__agency", "dossier__subject_person")
+            .first()
+        )
+        if incoming is not None:
+            origin = incoming.dossier
+            payload = {**(incoming.payload or {}), **payload}
+    data: dict[str, Any] = {}
+    for answers in (origin.data if origin else {}, payload, dossier.data, deciding.data):
+        data.update({k: v for k, v in (answers or {}).items() if v not in (None, "")})
+
+    holder = None
+    birth_date = _as_date(data.get("birth_date"))
+    if birth_date is not None:
+        references = {_reference(d) for d in (dossier, deciding, origin) if d is not None}
+        holder = (
+            Person.objects.filter(
+                birth_date=birth_date,
+                source__startswith="birth:",
+                source__in=[f"birth:{r}" for r in references],
+            )
+            .select_related("mother", "father", "permanent_unit__parent")
+            .first()
+        )
+    holder = holder or deciding.subject_person or dossier.subject_person
+    number = (data.get("child_id_number") or data.get("person_id_number") or "").strip()
+    if holder is None and number:
+        holder = Person.objects.filter(id_number=number).first()
+    holder = holder or dossier.applicant_person
+    return ResultSources(
+        dossier=dossier,
+        deciding=deciding,
+        origin=origin,
+        data=data,
+        holder=holder,
+        issuer=issuer or deciding.agency,
+    )
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
+def _decision(dossier: Dossier) -> DossierEvent | None:
+    return (
+        dossier.events.filter(action__in=["approve", "reject"])
+        .select_related("actor")
+        .order_by("-seq")
+        .first()
+    )
+
+
+def _sex_text(sex: str) -> str:
+    return "Nam" if sex == "M" else "Nữ"
+
+
+def _ethnicity_text(code: str) -> str:
+    from citizens.reference import ETHNICITY_NAMES
+
+    return ETHNICITY_NAMES.get(code, code or "")
+
+
+def _residence_text(person) -> str:
+    parts = [person.permanent_address]
+    if person.permanent_unit_id:
+        parts.append(str(person.permanent_unit))
+    return ", ".join(p for p in parts if p)
+
+
+def _result_context(
+    dossier: Dossier, name: str, title: str, *, replaces: DossierDocument | None = None
+) -> dict[str, Any]:
+    sources = result_sources(dossier, name)
+    deciding = sources.deciding
+    decision = _decision(deciding)
+    agency = sources.issuer
+    template = RESULT_TEMPLATES.get(name, "slips/result.html")
+    form = dataclasses.replace(slip_form(Kind.RESULT), title=title, template=template)
+    above, role = SIGNER_TITLES.get(agency.kind, DEFAULT_SIGNER_TITLE)
+    context: dict[str, Any] = {
         "form": form,
         "issuer_parent": "",
-        "issuer_name": dossier.agency.name,
-        "place_date": place_date(timezone.localdate()),
-        "approved": approved,
-        "decision_note": dossier.decision_note,
+        "issuer_name": agency.name,
+        "issuing_agency": agency,
+        "approved": name != "rejection",
+        "decision_note": deciding.decision_note,
         "decided_text": format_date(
-            timezone.localdate(dossier.decided_at) if dossier.decided_at else None
+            timezone.localdate(deciding.decided_at) if deciding.decided_at else None
         ),
-        "holder_lines": holder_lines,
         "signer": decision.actor.full_name if decision and decision.actor else "",
+        "signer_above": above,
+        "signer_role": role,
+        "holder_lines": _holder_lines(sources.holder, name),
+        "replaces": (
+            {
+                "number": replaces.number,
+                "issued_text": format_date(verification.issued_on(replaces)),
+            }
+            if replaces is not None
+            else None
+        ),
     }
+    specific = RESULT_CONTEXTS.get(name)
+    if specific is not None and sources.holder is not None:
+        context.update(specific(sources))
+    return context
+
+
+def _holder_lines(holder, name: str) -> list[tuple[str, str]]:
+    if holder is None:
+        return []
+    lines = [
+        ("Họ và tên", holder.full_name),
+        ("Số định danh cá nhân", holder.id_number),
+        ("Ngày sinh", format_date(holder.birth_date)),
+        ("Giới tính", _sex_text(holder.sex)),
+    ]
+    if holder.health_insurance_number and name == "health_insurance_card":
+        lines.append(("Mã số thẻ bảo hiểm y tế", holder.health_insurance_number))
+    if holder.permanent_address and name == "residence_confirmation":
+        lines.append(("Nơi thường trú", holder.permanent_address))
+    return lines
+
+
+# --- Trích lục khai sinh ---
+
+
+def _parent_lines(sources: ResultSources, parent: str) -> dict[str, str]:
+    """A parent as the extract shows them: from their record when the child's
+    record links to it, else from the declaration (e.g. a foreign national);
+    all empty when the father is unknown."""
+    child, data = sources.holder, sources.data
+    record = getattr(child, parent)
+    empty = {"name": "", "birth_year": "", "ethnicity": "", "nationality": "", "residence": ""}
+    if record is not None:
+        return {
+            "name": record.full_name,
+            "birth_year": str(record.birth_date.year),
+            "ethnicity": _ethnicity_text(record.ethnicity),
+            "nationality": record.nationality,
+            "residence": _residence_text(record),
+        }
+    if parent == "father" and data.get("father_unknown"):
+        return empty
+    name = getattr(child, f"{parent}_name") or (data.get(f"{parent}_name") or "")
+    if not name:
+        return empty
+    ethnicity = data.get(f"{parent}_ethnicity") or ""
+    return {
+        "name": name,
+        "birth_year": str(data.get(f"{parent}_birth_year") or ""),
+        "ethnicity": _ethnicity_text(ethnicity) if len(ethnicity) == 2 else ethnicity,
+        "nationality": data.get(f"{parent}_nationality") or "",
+        "residence": data.get(f"{parent}_residence") or "",
+    }
+
+
+def _birth_certificate_context(sources: ResultSources) -> dict[str, Any]:
+    child = sources.holder
+    birth = sources.origin or sources.deciding
+    registered = timezone.localdate(birth.decided_at) if birth.decided_at else None
+    return {
+        "child": {
+            "full_name": child.full_name,
+            "birth_date_text": format_date(child.birth_date),
+            "birth_date_words": date_in_words(child.birth_date),
+            "sex": _sex_text(child.sex),
+            "ethnicity": _ethnicity_text(child.ethnicity),
+            "nationality": child.nationality,
+            "birth_place": child.birth_place,
+            "native_place": child.native_place,
+            "id_number": child.id_number,
+        },
+        "mother": _parent_lines(sources, "mother"),
+        "father": _parent_lines(sources, "father"),
+        "registration": {
+            "number": _reference(birth),
+            "date_text": format_date(registered),
+            "place": birth.agency.name,
+        },
+    }
+
+
+# --- Xác nhận thông tin về cư trú ---
+
+RELATION_WORDS = {
+    "head": ("Chủ hộ", "Chủ hộ"),
+    "spouse": ("Chồng", "Vợ"),
+    "child": ("Con", "Con"),
+    "parent": ("Cha", "Mẹ"),
+    "grandchild": ("Cháu", "Cháu"),
+    "grandparent": ("Ông", "Bà"),
+    "sibling": ("Anh/em", "Chị/em"),
+    "in_law": ("Con rể", "Con dâu"),
+    "other": ("Khác", "Khác"),
+}
+
+
+def relation_text(relation: str, sex: str) -> str:
+    """The relation to the head of household, as residence documents write it."""
+    male, female = RELATION_WORDS.get(relation, (relation, relation))
+    return male if sex == "M" else female
+
+
+def _membership(sources: ResultSources):
+    from citizens.models import HouseholdMembership
+
+    person = sources.holder
+    references = [_reference(d) for d in (sources.deciding, sources.dossier, sources.origin) if d]
+    memberships = HouseholdMembership.objects.filter(person=person).select_related(
+        "household__head", "household__unit__parent"
+    )
+    return (
+        memberships.filter(dossier_ref__in=references).order_by("-start_date").first()
+        or memberships.filter(
+            end_date__isnull=True, residence_type=HouseholdMembership.ResidenceType.PERMANENT
+        ).first()
+    )
+
+
+def _residence_confirmation_context(sources: ResultSources) -> dict[str, Any]:
+    person = sources.holder
+    membership = _membership(sources)
+    household = membership.household if membership else None
+    address = ""
+    if household is not None:
+        address = ", ".join(p for p in (household.address, str(household.unit or "")) if p)
+    return {
+        "person": {
+            "full_name": person.full_name,
+            "birth_date_text": format_date(person.birth_date),
+            "sex": _sex_text(person.sex),
+            "id_number": person.id_number,
+        },
+        "residence": {
+            "household_number": household.number if household else "",
+            "head": household.head.full_name if household and household.head_id else "",
+            "address": address or _residence_text(person),
+            "relation": relation_text(membership.relation, person.sex) if membership else "",
+            "start_date_text": format_date(membership.start_date) if membership else "",
+        },
+    }
+
+
+# --- Thẻ bảo hiểm y tế (trẻ em dưới 6 tuổi) ---
+
+CARD_YEARS = 6  # the state budget pays the card of a child under 6
+
+
+def card_valid_until(birth_date: dt.date) -> dt.date:
+    """The day before the 6th birthday (a child born on 29 February turns 6 on 1 March)."""
+    year = birth_date.year + CARD_YEARS
+    try:
+        birthday = birth_date.replace(year=year)
+    except ValueError:
+        birthday = dt.date(year, 3, 1)
+    return birthday - dt.timedelta(days=1)
+
+
+def _health_insurance_card_context(sources: ResultSources) -> dict[str, Any]:
+    child = sources.holder
+    return {
+        "card": {
+            "number": child.health_insurance_number,
+            "full_name": child.full_name,
+            "birth_date_text": format_date(child.birth_date),
+            "sex": _sex_text(child.sex),
+            "facility": sources.data.get("health_facility") or "",
+            "valid_from_text": format_date(child.birth_date),
+            "valid_until_text": format_date(card_valid_until(child.birth_date)),
+            "issuer": sources.issuer.name,
+        },
+    }
+
+
+RESULT_CONTEXTS: dict[str, Callable[[ResultSources], dict[str, Any]]] = {
+    "birth_certificate": _birth_certificate_context,
+    "residence_confirmation": _residence_confirmation_context,
+    "health_insurance_card": _health_insurance_card_context,
+}
