@@ -4,6 +4,8 @@
 #   BENCH_DB        database created (dropped first) on the server of DATABASE_URL (egov_bench)
 #   BENCH_SECONDS   seconds of HTTP load per measurement (default 15)
 #   BENCH_LOADGEN   auto (wrk if installed, else Python), wrk or python
+#   BENCH_MEASURE_ONLY=1  keep the database loaded by an earlier run: measure latency,
+#                   queries and HTTP only (the import figures of that run are kept)
 # Results: var/bench/population.json and a table on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +25,7 @@ mkdir -p var/bench
 # A million persons take about 0.35 GB of CSV and 1.3 GB of database (plus WAL).
 need_gb=$(( BENCH_PERSONS / 1000000 * 2 + 2 ))
 free_gb=$(df -Pk var/bench | awk 'NR==2 {print int($4 / 1024 / 1024)}')
-if [ "$free_gb" -lt "$need_gb" ]; then
+if [ "${BENCH_MEASURE_ONLY:-0}" = 0 ] && [ "$free_gb" -lt "$need_gb" ]; then
   die "About ${need_gb} GB of free disk is needed for ${BENCH_PERSONS} persons; ${free_gb} GB free."
 fi
 say "Population benchmark: ${BENCH_PERSONS} persons"
