@@ -710,6 +710,21 @@ def draft_save_page(
         if name in questions and name not in read_only and not isinstance(value, File)
     }
     data = {**(locked.data or {}), **values}
+    # A handler may fill in more once it knows these answers (e.g. the birth
+    # declaration's parents, once the declarer says how they are related to
+    # the child): ``prefill_update`` returns the answers to change and the new
+    # read-only set, and logs the records it reads.
+    update = getattr(plan.handler, "prefill_update", None)
+    if update is not None:
+        changes, read_only = update(
+            plan.procedure,
+            locked.applicant_person,
+            data,
+            read_only=read_only,
+            actor=user,
+            reference=str(locked.pk),
+        )
+        data = {**data, **serialise(changes), PREFILLED: sorted(read_only)}
     if data != locked.data:
         locked.data = data
         _touch(locked, now=timezone.now(), fields=["data"])

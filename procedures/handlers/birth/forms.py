@@ -1,6 +1,8 @@
-"""The pages of the birth declaration: the child, the evidence of the birth,
-the parents and the declarer. Plain server-rendered forms (no script needed);
-each problem is shown next to its field."""
+"""The pages of the birth declaration: the declarer, the child, the birth (its
+evidence, and late registration), the parents and the household. Plain
+server-rendered forms (no script needed); each problem is shown next to its
+field. Checks that need several pages or the population database are the
+handler's (``BirthHandler.validate``)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from citizens.models import AdministrativeUnit, Sex
+from citizens.models import AdministrativeUnit, Household, HouseholdMembership, Sex
 from citizens.reference import ETHNICITIES
 from procedures.handlers.birth import rules
 from procedures.handlers.form import (
@@ -66,15 +68,106 @@ def id_number_field(**kwargs) -> forms.CharField:
 
 
 class BirthPageForm(forms.Form):
+    title: Any = ""
+
     def add_problems(self, problems: Iterable[tuple[str, Any]]) -> None:
         for field, message in problems:
             if field in self.fields and field not in self.errors:
                 self.add_error(field, message)
 
+    def value(self, name: str) -> Any:
+        """The answer to ``name`` as posted, else as stored (a read-only
+        answer is not posted: its field is disabled)."""
+        if self.is_bound:
+            posted = self.data.get(self.add_prefix(name))
+            if posted not in (None, ""):
+                return posted
+        return self.initial.get(name)
+
+
+class DeclarerForm(BirthPageForm):
+    """Page 1: who declares the birth. A parent's details then come from the
+    population database; anyone else says why the parents do not declare."""
+
+    title = _("About you, the declarer")
+
+    declarer_relation = forms.ChoiceField(
+        label=_("You are the child's"), choices=rules.RELATIONS, widget=forms.RadioSelect
+    )
+    declarer_reason = forms.CharField(
+        label=_("Why the father or mother is not registering the birth"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Needed when you are not the child's father or mother."),
+    )
+    declarer_id_number = id_number_field(label=_("Your personal ID number"))
+
+    def clean(self):
+        data = super().clean()
+        self.add_problems(rules.declarer_problems(data))
+        return data
+
 
 class ChildForm(BirthPageForm):
+    """Page 2: the child, its order among the mother's children and, for
+    twins and triplets, its place in the multiple birth."""
+
+    title = _("The child")
+
     full_name = forms.CharField(label=_("The child's full name"), max_length=150)
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
+    ethnicity = forms.ChoiceField(label=_("Ethnicity"), choices=ETHNICITIES, initial="01")
+    nationality = forms.CharField(
+        label=_("Nationality"), max_length=60, initial=DEFAULT_NATIONALITY
+    )
+    native_place = forms.CharField(
+        label=_("Native place"),
+        max_length=255,
+        help_text=_("The father's or the mother's native place, as the parents agree."),
+    )
+    birth_order = forms.IntegerField(
+        label=_("Birth order"),
+        min_value=1,
+        max_value=30,
+        help_text=_("Which child of the mother this is: 1 for her first child."),
+    )
+    multiple_birth = forms.BooleanField(label=_("Twins or a multiple birth"), required=False)
+    multiple_birth_order = forms.IntegerField(
+        label=_("Order in the multiple birth"),
+        required=False,
+        min_value=1,
+        max_value=9,
+        help_text=_("For twins or triplets: 1 for the first born, 2 for the second…"),
+    )
+    sibling_dossier_code = forms.CharField(
+        label=_("Dossier code of the twin's birth registration"),
+        required=False,
+        max_length=30,
+        help_text=_(
+            "When a twin's birth has been filed already, e.g. UBLB-260304-0001. "
+            "Each child of a multiple birth has a dossier of its own."
+        ),
+    )
+
+    def clean_full_name(self) -> str:
+        return " ".join(self.cleaned_data["full_name"].split())
+
+    def clean_sibling_dossier_code(self) -> str:
+        return self.cleaned_data["sibling_dossier_code"].strip().upper()
+
+    def clean(self):
+        data = super().clean()
+        self.add_problems(rules.multiple_birth_problems(data))
+        return data
+
+
+class BirthForm(BirthPageForm):
+    """Page 3: when and where the child was born, and the evidence of it
+    (art. 16); a late registration's own questions and document."""
+
+    title = _("The birth")
+
     birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput)
     birth_time = forms.CharField(
         label=_("Time of birth"),
@@ -93,35 +186,11 @@ class ChildForm(BirthPageForm):
         help_text=_("Leave empty when the child was born at home or elsewhere."),
     )
     birth_address = WardAddressField(label=_("Address of the place of birth"))
-    ethnicity = forms.ChoiceField(label=_("Ethnicity"), choices=ETHNICITIES, initial="01")
-    nationality = forms.CharField(
-        label=_("Nationality"), max_length=60, initial=DEFAULT_NATIONALITY
-    )
-    native_place = forms.CharField(
-        label=_("Native place"),
-        max_length=255,
-        help_text=_("The father's or the mother's native place, as the parents agree."),
-    )
     late = forms.BooleanField(
         label=_("Late registration (more than 60 days after the birth)"),
         required=False,
         widget=forms.HiddenInput,
     )
-
-    def clean(self):
-        data = super().clean()
-        today = timezone.localdate()
-        if "birth_date" in data:
-            self.add_problems(rules.birth_date_problems(data["birth_date"], today))
-        if not self.errors.get("birth_date") and data.get("birth_date"):
-            # Worked out here, never taken from the browser.
-            data["late"] = rules.is_late(data["birth_date"], today)
-        else:
-            data["late"] = False
-        return data
-
-
-class EvidenceForm(BirthPageForm):
     birth_evidence = forms.ChoiceField(
         label=_("Evidence of the birth"),
         choices=rules.EVIDENCE,
@@ -136,42 +205,51 @@ class EvidenceForm(BirthPageForm):
         required=False,
         help_text=_("Needed when the child was born outside a hospital."),
     )
-    birth_order = forms.IntegerField(
-        label=_("Birth order"),
-        min_value=1,
-        max_value=30,
-        help_text=_("Which child of the mother this is: 1 for her first child."),
-    )
-    multiple_birth = forms.BooleanField(label=_("Twins or a multiple birth"), required=False)
-    sibling_dossier_code = forms.CharField(
-        label=_("Dossier code of the twin's birth registration"),
+    late_reason = forms.CharField(
+        label=_("Why the birth was not registered within 60 days"),
         required=False,
-        max_length=30,
-        help_text=_("When a twin's birth has been filed already, e.g. UBLB-260304-0001."),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Only when you register the birth more than 60 days after it."),
     )
-
-    def clean_sibling_dossier_code(self) -> str:
-        return self.cleaned_data["sibling_dossier_code"].strip().upper()
+    never_registered = forms.BooleanField(
+        label=_(
+            "I commit that this birth has never been registered, in Viet Nam or abroad "
+            "(late registration)"
+        ),
+        required=False,
+    )
+    birth_facts_document = forms.FileField(
+        label=_("Document proving the facts of the birth"),
+        required=False,
+        help_text=_(
+            "Needed for a late registration without a hospital birth certificate: "
+            "e.g. the health facility's records or the child's vaccination book."
+        ),
+    )
 
     def clean(self):
         data = super().clean()
+        today = timezone.localdate()
+        if "birth_date" in data:
+            self.add_problems(rules.birth_date_problems(data["birth_date"], today))
+        if not self.errors.get("birth_date") and data.get("birth_date"):
+            # Worked out here, never taken from the browser.
+            data["late"] = rules.is_late(data["birth_date"], today)
+        else:
+            data["late"] = False
         self.add_problems(rules.evidence_problems(data, check_document=True))
-        self.add_problems(rules.multiple_birth_problems(data))
+        self.add_problems(rules.late_problems(data, late=data["late"], check_document=True))
         return data
 
 
 class ParentsForm(BirthPageForm):
-    declarer_relation = forms.ChoiceField(
-        label=_("You are the child's"), choices=rules.RELATIONS, widget=forms.RadioSelect
-    )
-    declarer_reason = forms.CharField(
-        label=_("Why the father or mother is not registering the birth"),
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Needed when you are not the child's father or mother."),
-    )
-    declarer_id_number = id_number_field(label=_("Your personal ID number"))
+    """Page 4: the parents (records of the population database, or free text
+    for a parent who is not in it), the household the child joins and its
+    head's consent, and the health-care facility for the card."""
+
+    title = _("The parents and the household")
+
     mother_id_number = id_number_field(
         label=_("The mother's personal ID number"),
         required=False,
@@ -185,6 +263,9 @@ class ParentsForm(BirthPageForm):
     )
     mother_birth_year = forms.IntegerField(
         label=_("The mother's year of birth"), required=False, min_value=1900, max_value=2400
+    )
+    mother_ethnicity = forms.CharField(
+        label=_("The mother's ethnicity"), required=False, max_length=60
     )
     mother_nationality = forms.CharField(
         label=_("The mother's nationality"), required=False, max_length=60
@@ -211,6 +292,9 @@ class ParentsForm(BirthPageForm):
     father_birth_year = forms.IntegerField(
         label=_("The father's year of birth"), required=False, min_value=1900, max_value=2400
     )
+    father_ethnicity = forms.CharField(
+        label=_("The father's ethnicity"), required=False, max_length=60
+    )
     father_nationality = forms.CharField(
         label=_("The father's nationality"), required=False, max_length=60
     )
@@ -223,24 +307,68 @@ class ParentsForm(BirthPageForm):
         max_length=20,
         help_text=_("Leave empty for your own household."),
     )
+    head_consents = forms.ChoiceField(
+        label=_("Does the head of that household consent to the child joining it?"),
+        choices=[(rules.YES, _("Yes")), (rules.NO, _("No"))],
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("Needed when the head of the household is neither you nor a parent."),
+    )
+    relation_to_head = forms.ChoiceField(
+        label=_("The child's relation to the head of household"),
+        choices=[("", "—"), *rules.CHILD_RELATIONS],
+        required=False,
+        widget=forms.HiddenInput,
+    )
     health_facility = forms.CharField(
         label=_("Health-care facility for the child's health-insurance card"),
+        required=False,
         max_length=200,
-        help_text=_("Where the child will be registered for primary care."),
+        help_text=_(
+            "Where the child will be registered for primary care (the free card is for "
+            "children under 6)."
+        ),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        head = self.household_head()
+        if head is not None:
+            household, name = head
+            self.fields["head_consents"].help_text = _(
+                "The head of household %(number)s is %(name)s (from the population database). "
+                "Needed when the head is neither you nor a parent."
+            ) % {"number": household, "name": name}
+
+    def household_head(self) -> tuple[str, str] | None:
+        """The head of the household named, by name, when a parent named on
+        this page lives in that household (nobody learns who heads a household
+        they only know the number of)."""
+        number = (self.value("household_number") or "").strip()
+        parents = [(self.value(f"{parent}_id_number") or "").strip() for parent in rules.PARENTS]
+        parents = [p for p in parents if p]
+        if not number or not parents:
+            return None
+        household = Household.objects.filter(number=number).select_related("head").first()
+        if household is None or household.head is None:
+            return None
+        lives_there = HouseholdMembership.objects.filter(
+            household=household, person__id_number__in=parents, end_date__isnull=True
+        ).exists()
+        return (household.number, household.head.full_name) if lives_there else None
+
+    def clean_household_number(self) -> str:
+        return self.cleaned_data["household_number"].strip()
 
     def clean(self):
         data = super().clean()
-        self.add_problems(rules.declarer_problems(data))
-        # A parent's ID number that failed its own checks is not "missing".
-        self.add_problems(
-            (field, message)
-            for field, message in rules.parent_problems(rules.with_declarer_as_parent(data))
-            if not (field.endswith("_name") and field.replace("_name", "_id_number") in self.errors)
-        )
-        if not self.errors:
-            data.update(rules.with_declarer_as_parent(data))
+        self.add_problems(rules.parent_details_problems(data))
         return data
 
 
-PAGES: dict[int, type[forms.Form]] = {1: ChildForm, 2: EvidenceForm, 3: ParentsForm}
+PAGES: dict[int, type[forms.Form]] = {
+    1: DeclarerForm,
+    2: ChildForm,
+    3: BirthForm,
+    4: ParentsForm,
+}

@@ -16,7 +16,13 @@ from citizens.reference import ETHNICITY_NAMES
 from egov.text import fold
 from procedures.handlers.birth import forms as pages
 from procedures.handlers.birth import rules
-from procedures.handlers.birth.services import birth_register_child
+from procedures.handlers.birth.services import (
+    birth_register_child,
+    parents_read_log,
+    registered_children,
+    registering_province,
+    sibling_dossier,
+)
 from procedures.handlers.registry import DossierView, ProcedureHandler, register
 
 if TYPE_CHECKING:
@@ -27,18 +33,17 @@ PURPOSE_PREFILL = gettext_noop("Prefill of a birth declaration filed by the spou
 
 # Answers every birth dossier must have (the pages' required questions).
 REQUIRED = (
+    "declarer_relation",
+    "declarer_id_number",
     "full_name",
     "sex",
-    "birth_date",
-    "birth_address",
     "ethnicity",
     "nationality",
     "native_place",
-    "birth_evidence",
     "birth_order",
-    "declarer_relation",
-    "declarer_id_number",
-    "health_facility",
+    "birth_date",
+    "birth_address",
+    "birth_evidence",
 )
 NOT_FOUND = _("No record in the population database has this personal ID number.")
 
@@ -75,10 +80,38 @@ def parent_values(prefix: str, person: Person) -> dict[str, Any]:
     }
 
 
+def relation_to_head(
+    head: Person, mother: Person | None, father: Person | None, data: dict[str, Any]
+) -> str:
+    """The child's relation to the head of the household it joins, from the
+    records: a parent's child, a grandparent's grandchild (by the parents'
+    links, or by the parents' own place in that household), else "other"."""
+    parents = [p for p in (mother, father) if p is not None]
+    if head.pk in {p.pk for p in parents}:
+        return "child"
+    if head.pk in {pk for p in parents for pk in (p.mother_id, p.father_id) if pk}:
+        return "grandchild"
+    declarer = (data.get("declarer_id_number") or "").strip()
+    if data.get("declarer_relation") == "grandparent" and declarer == head.id_number:
+        return "grandchild"
+    places = set(
+        HouseholdMembership.objects.filter(
+            person__in=parents, household__head=head, end_date__isnull=True
+        ).values_list("relation", flat=True)
+    )
+    if places & {"spouse"}:
+        return "child"
+    if places & {"child", "in_law"}:
+        return "grandchild"
+    return "other"
+
+
 @register
 class BirthHandler(ProcedureHandler):
     name = "birth"
     label = _("Birth registration")
+    # The household is a suggestion (the declarer's own); the rest is read-only.
+    prefill_editable = ("household_number",)
 
     def pages(self, procedure: Procedure) -> list[int]:
         return sorted(pages.PAGES)
@@ -87,38 +120,114 @@ class BirthHandler(ProcedureHandler):
         return pages.PAGES[page]
 
     def prefill(self, procedure: Procedure, person: Person | None) -> dict[str, Any]:
-        """The declarer as a parent, and their spouse as the other parent, from
-        the population database (reading the spouse's record is logged)."""
+        """The declarer, from their linked record, and their household as the
+        child's. The parents follow once the declarer says how they are
+        related to the child (``prefill_update``)."""
         if person is None:
             return {}
-        person = Person.objects.select_related(
-            "permanent_unit__parent", "spouse__permanent_unit__parent"
-        ).get(pk=person.pk)
-        own = "mother" if person.sex == Sex.FEMALE else "father"
-        other = "father" if own == "mother" else "mother"
-        values: dict[str, Any] = {
-            "declarer_relation": own,
-            "declarer_id_number": person.id_number,
-            **parent_values(own, person),
-        }
-        spouse = person.spouse
-        if spouse is not None:
-            values.update(parent_values(other, spouse))
-            access_log_write(
-                person=spouse, channel=AccessLog.Channel.PREFILL, purpose=PURPOSE_PREFILL
-            )
-        elif person.spouse_name:
-            values[f"{other}_name"] = person.spouse_name
+        values: dict[str, Any] = {"declarer_id_number": person.id_number}
         household = active_household(person)
         if household is not None:
             values["household_number"] = household.number
         return values
 
+    def parent_prefill(
+        self,
+        person: Person,
+        own: str,
+        *,
+        actor: User | None = None,
+        reference: str = "",
+    ) -> dict[str, Any]:
+        """A declaring parent as that parent, and their spouse as the other
+        parent, from the population database. Reading the spouse's record is
+        written to the spouse's access log, once per dossier."""
+        person = Person.objects.select_related(
+            "permanent_unit__parent", "spouse__permanent_unit__parent"
+        ).get(pk=person.pk)
+        other = "father" if own == "mother" else "mother"
+        values = parent_values(own, person)
+        spouse = person.spouse
+        if spouse is not None:
+            values.update(parent_values(other, spouse))
+            logged = AccessLog.objects.filter(
+                person=spouse, dossier_ref=reference, purpose=PURPOSE_PREFILL
+            )
+            if not (reference and logged.exists()):
+                access_log_write(
+                    person=spouse,
+                    channel=AccessLog.Channel.PREFILL,
+                    actor=actor,
+                    purpose=PURPOSE_PREFILL,
+                    dossier_ref=reference,
+                )
+        elif person.spouse_name:
+            values[f"{other}_name"] = person.spouse_name
+        return {key: value for key, value in values.items() if rules.filled(value)}
+
+    def prefill_update(
+        self,
+        procedure: Procedure,
+        person: Person | None,
+        data: dict[str, Any],
+        *,
+        read_only: set[str],
+        actor: User | None = None,
+        reference: str = "",
+    ) -> tuple[dict[str, Any], set[str]]:
+        """Called by the online filing after each page the declarer saves
+        (``data``: every answer so far; ``read_only``: the answers taken from
+        the population database). Returns the answers to change and the new
+        read-only set.
+
+        A declaring mother or father is that parent, with their spouse as the
+        other parent, read-only: they only confirm. Anyone else (a grandparent,
+        a relative, the carer) names the parents: by ID number, whose records
+        are then read for this dossier and the read logged with its purpose,
+        or by name when they are not in the database. The declarer's own ID
+        number always comes from their linked record."""
+        read_only = set(read_only)
+        if person is None:
+            return {}, read_only
+        values: dict[str, Any] = {}
+        if data.get("declarer_id_number") != person.id_number:
+            values["declarer_id_number"] = person.id_number
+        read_only.add("declarer_id_number")
+        relation = data.get("declarer_relation")
+        prefilled = read_only & set(rules.PARENT_FIELDS)
+        applied_as = next(
+            (
+                parent
+                for parent in rules.PARENTS
+                if f"{parent}_id_number" in prefilled
+                and data.get(f"{parent}_id_number") == person.id_number
+            ),
+            None,
+        )
+        if relation in rules.PARENTS and applied_as != relation:
+            values.update(dict.fromkeys(prefilled))
+            own = self.parent_prefill(person, relation, actor=actor, reference=reference)
+            values.update(own)
+            read_only = (read_only - prefilled) | set(own)
+        elif relation not in rules.PARENTS and applied_as is not None:
+            values.update(dict.fromkeys(prefilled))
+            read_only -= prefilled
+        if relation and relation not in rules.PARENTS:
+            parents_read_log(
+                data={**data, **values},
+                actor=actor,
+                reference=reference,
+                channel=AccessLog.Channel.PREFILL,
+            )
+        return values, read_only
+
     def validate(self, procedure: Procedure, data: dict[str, Any]) -> dict[str, list[str]]:
         """Checks the whole declaration and the records it names. Also stores
         what follows from the answers: ``late`` (more than 60 days after the
-        birth), the declaring parent's ID number as that parent's, and the
-        declarer's household when none was given."""
+        birth), the declaring parent's ID number as that parent's, the
+        declarer's household when none was given, the household head's
+        consent (``head_consents``) and the child's relation to the head
+        (``relation_to_head``)."""
         today = timezone.localdate()
         data.update(rules.with_declarer_as_parent(data))
         problems: rules.Problems = [
@@ -127,72 +236,142 @@ class BirthHandler(ProcedureHandler):
             if not rules.filled(data.get(key))
         ]
         birth_date = rules.as_date(data.get("birth_date"))
+        late = False
         if rules.filled(data.get("birth_date")):
             date_problems = rules.birth_date_problems(birth_date, today)
             problems += date_problems
-            data["late"] = bool(
-                birth_date and not date_problems and rules.is_late(birth_date, today)
-            )
+            late = bool(birth_date and not date_problems and rules.is_late(birth_date, today))
+        data["late"] = late
         if data.get("sex") and data["sex"] not in Sex.values:
             problems.append(("sex", _("Choose the child's sex.")))
         if data.get("ethnicity") and data["ethnicity"] not in ETHNICITY_NAMES:
             problems.append(("ethnicity", _("Choose one of the 54 ethnic groups.")))
         if data.get("declarer_relation") and data["declarer_relation"] not in dict(rules.RELATIONS):
             problems.append(("declarer_relation", _("Choose how you are related to the child.")))
-        problems += rules.evidence_problems(data, check_document=False)
-        problems += rules.multiple_birth_problems(data)
+        if rules.gets_free_card(birth_date, today) and not rules.filled(
+            data.get("health_facility")
+        ):
+            problems.append(
+                (
+                    "health_facility",
+                    _("Choose the health-care facility for the child's health-insurance card."),
+                )
+            )
         problems += rules.declarer_problems(data)
+        problems += rules.evidence_problems(data, check_document=False)
+        problems += rules.late_problems(data, late=late, check_document=False)
+        problems += rules.multiple_birth_problems(data)
         problems += rules.parent_problems(data)
-        problems += self._record_problems(data, birth_date)
+        problems += self._record_problems(data, birth_date, late)
         grouped: dict[str, list[str]] = defaultdict(list)
         for field, message in problems:
             if str(message) not in grouped[field]:
                 grouped[field].append(str(message))
         return dict(grouped)
 
-    def _record_problems(self, data: dict[str, Any], birth_date) -> rules.Problems:
-        """The people and the household named exist in the population database."""
+    def _record_problems(self, data: dict[str, Any], birth_date, late: bool) -> rules.Problems:
+        """The people and the household named exist in the population database;
+        the child is not registered already; a twin's dossier matches."""
         problems: rules.Problems = []
         numbers = {
             field: (data.get(field) or "").strip()
             for field in ("declarer_id_number", "mother_id_number", "father_id_number")
         }
+        if data.get("father_unknown"):
+            numbers["father_id_number"] = ""
         wanted = {n for n in numbers.values() if n}
         found = {p.id_number: p for p in Person.objects.filter(id_number__in=wanted)}
         for field, number in numbers.items():
             if number and number not in found:
                 problems.append((field, NOT_FOUND))
+        declarer = found.get(numbers["declarer_id_number"])
         mother = found.get(numbers["mother_id_number"])
         father = found.get(numbers["father_id_number"])
+        if declarer is not None and declarer.status != Person.Status.LIVING:
+            problems.append(("declarer_id_number", _("This record is not of a living person.")))
         if mother is not None and mother.sex != Sex.FEMALE:
             problems.append(("mother_id_number", _("This ID number is not a woman's.")))
+            mother = None
         if father is not None and father.sex != Sex.MALE:
             problems.append(("father_id_number", _("This ID number is not a man's.")))
-        declarer = found.get(numbers["declarer_id_number"])
-        household_number = (data.get("household_number") or "").strip()
-        if household_number:
-            if not Household.objects.filter(number=household_number).exists():
-                problems.append(("household_number", _("There is no household with this number.")))
+            father = None
+        problems += self._household_problems(data, declarer, mother, father)
+        if birth_date is not None and rules.filled(data.get("full_name")):
+            problems += self._registered_problems(data, birth_date, mother, late)
+        code = (data.get("sibling_dossier_code") or "").strip()
+        if code and data.get("multiple_birth") and rules.DOSSIER_CODE.match(code):
+            problems += rules.sibling_problems(data, sibling_dossier(code))
+        return problems
+
+    def _household_problems(
+        self,
+        data: dict[str, Any],
+        declarer: Person | None,
+        mother: Person | None,
+        father: Person | None,
+    ) -> rules.Problems:
+        """The household the child joins (the declarer's when none is named)
+        and, when its head is neither the declarer nor a parent, the head's
+        consent. Stores ``household_number``, ``head_consents`` and
+        ``relation_to_head`` for the residence registration that follows."""
+        number = (data.get("household_number") or "").strip()
+        household = None
+        if number:
+            household = Household.objects.select_related("head").filter(number=number).first()
+            if household is None:
+                return [("household_number", _("There is no household with this number."))]
         elif declarer is not None:
             household = active_household(declarer)
             if household is None:
-                problems.append(
+                return [
                     (
                         "household_number",
                         _("You have no permanent household: enter the household the child joins."),
                     )
-                )
-            else:
-                data["household_number"] = household.number
-        if mother is not None and birth_date is not None and data.get("full_name"):
-            twin_or_same = Person.objects.filter(
-                mother=mother,
-                birth_date=birth_date,
-                search_name=fold(data["full_name"]),
-                status=Person.Status.LIVING,
-            )
-            if twin_or_same.exists():
-                problems.append(
+                ]
+            data["household_number"] = household.number
+        if household is None or household.head_id is None:
+            return []
+        head = household.head
+        data["relation_to_head"] = relation_to_head(head, mother, father, data)
+        insiders = {p.pk for p in (declarer, mother, father) if p is not None}
+        if head.pk in insiders:
+            # The head declares, or is a parent: the child joins their own home.
+            data["head_consents"] = rules.YES
+            return []
+        if data.get("head_consents") == rules.YES:
+            return []
+        lives_there = HouseholdMembership.objects.filter(
+            household=household, person_id__in=insiders, end_date__isnull=True
+        ).exists()
+        if lives_there:
+            message = _(
+                "The head of household %(number)s, %(name)s, is neither you nor a parent: "
+                "the child joins the household only with %(name)s's consent."
+            ) % {"number": household.number, "name": head.full_name}
+        else:
+            message = _(
+                "The head of household %(number)s is neither you nor a parent: the child "
+                "joins the household only with the head's consent."
+            ) % {"number": household.number}
+        return [("head_consents", message)]
+
+    def _registered_problems(
+        self, data: dict[str, Any], birth_date, mother: Person | None, late: bool
+    ) -> rules.Problems:
+        """The child is not in the population database already: no child of
+        this mother born that day has this name; for a late registration (of
+        a single birth), none has a similar name either."""
+        children = registered_children(
+            mother=mother, mother_name=data.get("mother_name") or "", birth_date=birth_date
+        )
+        sibling = (data.get("sibling_dossier_code") or "").strip()
+        name = fold(data["full_name"])
+        for child in children:
+            if sibling and child.source == f"birth:{sibling}":
+                continue  # the twin, registered by the dossier named
+            if fold(child.full_name) == name:
+                return [
                     (
                         "full_name",
                         _(
@@ -200,13 +379,34 @@ class BirthHandler(ProcedureHandler):
                             "registered already."
                         ),
                     )
-                )
-        return problems
+                ]
+            if (
+                late
+                and not data.get("multiple_birth")
+                and rules.similar_names(child.full_name, data["full_name"])
+            ):
+                return [
+                    (
+                        "full_name",
+                        _(
+                            "The population database has a child of this mother born the same "
+                            "day with a similar name: this birth seems to be registered already. "
+                            "If it is a twin, say so and give the twin's dossier code."
+                        ),
+                    )
+                ]
+        return []
 
     def on_approved(self, procedure: Procedure, dossier: DossierView, actor: User) -> None:
-        """Registers the birth: the child's record and personal ID number.
-        Approving again changes nothing (keyed by the dossier reference)."""
-        birth_register_child(reference=dossier.reference, data=dossier.data, actor=actor)
+        """Registers the birth: the child's record and personal ID number, with
+        the code of the registering ward's province. Approving again changes
+        nothing (keyed by the dossier reference)."""
+        birth_register_child(
+            reference=dossier.reference,
+            data=dossier.data,
+            actor=actor,
+            province_code=registering_province(getattr(dossier, "agency", None)),
+        )
 
     def result_documents(self, procedure: Procedure) -> list[str]:
         return ["birth_certificate"]

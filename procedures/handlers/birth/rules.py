@@ -1,4 +1,5 @@
-"""The rules of a birth declaration (Law on Civil Status 2014, arts. 13-16).
+"""The rules of a birth declaration (Law on Civil Status 2014, arts. 13-16;
+Decree 123/2015; Decree 63/2024 for the interconnected procedure).
 
 Each rule reads plain values and returns ``[(field, message), ...]``; the page
 forms show them next to their fields and ``BirthHandler.validate`` runs them
@@ -9,13 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from difflib import SequenceMatcher
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from egov.text import fold
+
 Problems = list[tuple[str, Any]]
 
 LATE_AFTER_DAYS = 60  # art. 15: the parents register the birth within 60 days
+FREE_CARD_UNDER_YEARS = 6  # the free health-insurance card is for children under 6
 PARENTS = ("mother", "father")
 RELATIONS = [
     ("mother", _("Mother")),
@@ -30,10 +35,24 @@ EVIDENCE = [
     ("witness_statement", _("Born outside a hospital: a witness's written statement")),
     ("written_commitment", _("Born outside a hospital: the declarer's written commitment")),
 ]
-# The free-text details of a parent who is not in the population database.
-PARENT_DETAILS = ("name", "birth_year", "nationality", "residence")
-FATHER_FIELDS = ("father_id_number", *(f"father_{d}" for d in PARENT_DETAILS))
+YES, NO = "yes", "no"
+# The child's relation to the head of the household it joins (a subset of
+# ``citizens.reference.RELATIONS``, which the residence registration uses).
+CHILD_RELATIONS = [
+    ("child", _("child")),
+    ("grandchild", _("grandchild")),
+    ("other", _("other relative or member")),
+]
+# What the certificate shows of a parent; the ID number links the record.
+PARENT_DETAILS = ("name", "birth_year", "ethnicity", "nationality", "residence")
+# The details a parent who is not in the population database must be given by.
+FREE_TEXT_REQUIRED = ("name", "birth_year", "nationality", "residence")
+PARENT_FIELDS = tuple(
+    f"{parent}_{detail}" for parent in PARENTS for detail in ("id_number", *PARENT_DETAILS)
+)
+FATHER_FIELDS = tuple(f for f in PARENT_FIELDS if f.startswith("father_"))
 DOSSIER_CODE = re.compile(r"^[A-Z0-9]{2,12}-[0-9]{6}-[0-9]{4}$")
+SIMILAR_NAME_RATIO = 0.75
 
 
 def as_date(value: Any) -> dt.date | None:
@@ -55,8 +74,16 @@ def is_late(birth_date: dt.date, filed_on: dt.date) -> bool:
     return (filed_on - birth_date).days > LATE_AFTER_DAYS
 
 
-def filled(value: Any) -> bool:
-    return value not in (None, "", [], {})
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    years = day.year - birth_date.year
+    if (day.month, day.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
+
+
+def gets_free_card(birth_date: dt.date | None, day: dt.date) -> bool:
+    """A child under 6 gets a free health-insurance card with the registration."""
+    return birth_date is not None and age_on(birth_date, day) < FREE_CARD_UNDER_YEARS
 
 
 def birth_date_problems(birth_date: dt.date | None, today: dt.date) -> Problems:
@@ -69,9 +96,78 @@ def birth_date_problems(birth_date: dt.date | None, today: dt.date) -> Problems:
     return []
 
 
+def filled(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value not in (None, [], {})
+
+
+def checked(value: Any) -> bool:
+    """A document question answered: an upload (a file), a paper original
+    checked at the counter (``{"paper_original_checked": True}``) or a tick."""
+    if isinstance(value, dict):
+        return bool(value.get("paper_original_checked"))
+    return bool(value)
+
+
+def id_number_sex(number: str) -> str | None:
+    """The sex the 4th digit of a personal ID number encodes (odd: female)."""
+    number = (number or "").strip()
+    if len(number) != 12 or not number.isdigit():
+        return None
+    return "F" if int(number[3]) % 2 else "M"
+
+
+def similar_names(a: str, b: str) -> bool:
+    """The same name, give or take marks, case, a letter or a middle name."""
+    a, b = fold(a), fold(b)
+    if not a or not b:
+        return False
+    if a == b or a.split()[-1] == b.split()[-1]:
+        return True
+    return SequenceMatcher(None, a, b).ratio() >= SIMILAR_NAME_RATIO
+
+
+# --- The declarer ---------------------------------------------------------------------
+
+
+def declarer_problems(data: dict[str, Any]) -> Problems:
+    """Art. 15: the father or mother declares; a grandparent, another relative
+    or the carer only when the parents cannot, and says why. A declaring
+    parent's own ID number says whether they are the mother or the father."""
+    problems: Problems = []
+    relation = data.get("declarer_relation")
+    if relation and relation not in PARENTS and not filled(data.get("declarer_reason")):
+        problems.append(
+            (
+                "declarer_reason",
+                _("Explain why the father or mother is not registering the birth."),
+            )
+        )
+    sex = id_number_sex(data.get("declarer_id_number") or "")
+    if relation == "mother" and sex == "M":
+        problems.append(
+            (
+                "declarer_relation",
+                _("Your ID number is a man's: choose “father” or another relation."),
+            )
+        )
+    if relation == "father" and sex == "F":
+        problems.append(
+            (
+                "declarer_relation",
+                _("Your ID number is a woman's: choose “mother” or another relation."),
+            )
+        )
+    return problems
+
+
+# --- The evidence of the birth and late registration -----------------------------------
+
+
 def evidence_problems(data: dict[str, Any], *, check_document: bool) -> Problems:
     """Art. 16: the hospital birth certificate, else a witness's statement,
-    else the declarer's written commitment."""
+    else the declarer's written commitment (an attached document)."""
     evidence = data.get("birth_evidence")
     if evidence == HOSPITAL_CERTIFICATE:
         if not filled(data.get("birth_certificate_number")):
@@ -82,7 +178,7 @@ def evidence_problems(data: dict[str, Any], *, check_document: bool) -> Problems
                 )
             ]
         return []
-    if check_document and not data.get("evidence_document"):
+    if evidence and check_document and not checked(data.get("evidence_document")):
         return [
             (
                 "evidence_document",
@@ -92,45 +188,151 @@ def evidence_problems(data: dict[str, Any], *, check_document: bool) -> Problems
     return []
 
 
-def multiple_birth_problems(data: dict[str, Any]) -> Problems:
-    code = (data.get("sibling_dossier_code") or "").strip()
-    if not code:
+def late_problems(data: dict[str, Any], *, late: bool, check_document: bool) -> Problems:
+    """A birth registered more than 60 days late: the reason for the delay,
+    the commitment that it was never registered, and, without a hospital
+    certificate, a document proving the facts of the birth."""
+    if not late:
         return []
-    if not data.get("multiple_birth"):
-        return [
+    problems: Problems = []
+    if not filled(data.get("late_reason")):
+        problems.append(
+            ("late_reason", _("The birth is registered late: explain why it was not registered."))
+        )
+    if not data.get("never_registered"):
+        problems.append(
+            (
+                "never_registered",
+                _("Confirm that this birth has never been registered anywhere."),
+            )
+        )
+    if (
+        check_document
+        and data.get("birth_evidence")
+        and data.get("birth_evidence") != HOSPITAL_CERTIFICATE
+        and not checked(data.get("birth_facts_document"))
+    ):
+        problems.append(
+            (
+                "birth_facts_document",
+                _(
+                    "Without a hospital birth certificate, a late registration needs a "
+                    "document proving the facts of the birth."
+                ),
+            )
+        )
+    return problems
+
+
+# --- Twins and multiple births --------------------------------------------------------
+
+
+def multiple_birth_problems(data: dict[str, Any]) -> Problems:
+    problems: Problems = []
+    code = (data.get("sibling_dossier_code") or "").strip()
+    multiple = bool(data.get("multiple_birth"))
+    if multiple and not filled(data.get("multiple_birth_order")):
+        problems.append(
+            (
+                "multiple_birth_order",
+                _("Say which of the twins or triplets this child is: 1st, 2nd, 3rd…"),
+            )
+        )
+    if not multiple and filled(data.get("multiple_birth_order")):
+        problems.append(
+            (
+                "multiple_birth_order",
+                _("Give the order in the multiple birth only for twins or a multiple birth."),
+            )
+        )
+    if not code:
+        return problems
+    if not multiple:
+        problems.append(
             (
                 "sibling_dossier_code",
                 _("Give a twin's dossier code only for twins or a multiple birth."),
             )
-        ]
-    if not DOSSIER_CODE.match(code):
+        )
+    elif not DOSSIER_CODE.match(code):
+        problems.append(("sibling_dossier_code", _("A dossier code looks like UBLB-260304-0001.")))
+    return problems
+
+
+def sibling_problems(data: dict[str, Any], sibling: dict[str, Any] | None) -> Problems:
+    """The twin's dossier named: a birth dossier still standing, of the same
+    mother and date of birth, for another child of the same multiple birth."""
+    field = "sibling_dossier_code"
+    if sibling is None:
+        return [(field, _("There is no birth registration dossier with this code."))]
+    if sibling.get("closed"):
+        return [(field, _("This birth registration dossier was refused, rejected or withdrawn."))]
+    other = sibling.get("data") or {}
+    if as_date(other.get("birth_date")) != as_date(data.get("birth_date")):
+        return [(field, _("The twin's dossier gives another date of birth."))]
+    if not same_mother(data, other):
+        return [(field, _("The twin's dossier names another mother."))]
+    if not other.get("multiple_birth"):
+        return [(field, _("The twin's dossier does not declare a multiple birth."))]
+    if fold(other.get("full_name") or "") == fold(data.get("full_name") or ""):
+        return [(field, _("The twin's dossier is for a child of the same name."))]
+    if str(other.get("multiple_birth_order") or "") == str(data.get("multiple_birth_order") or ""):
         return [
             (
-                "sibling_dossier_code",
-                _("A dossier code looks like UBLB-260304-0001."),
+                "multiple_birth_order",
+                _("The twin's dossier has the same order in the multiple birth."),
             )
         ]
     return []
 
 
-def declarer_problems(data: dict[str, Any]) -> Problems:
-    """Art. 15: the father or mother declares; a grandparent, another relative
-    or the carer only when the parents cannot, and says why."""
-    relation = data.get("declarer_relation")
-    if relation and relation not in PARENTS and not filled(data.get("declarer_reason")):
-        return [
-            (
-                "declarer_reason",
-                _("Explain why the father or mother is not registering the birth."),
-            )
-        ]
-    return []
+def same_mother(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    a, b = with_declarer_as_parent(a), with_declarer_as_parent(b)
+    first = (a.get("mother_id_number") or "").strip()
+    second = (b.get("mother_id_number") or "").strip()
+    if first or second:
+        return first == second
+    return bool(fold(a.get("mother_name") or "")) and fold(a.get("mother_name") or "") == fold(
+        b.get("mother_name") or ""
+    )
+
+
+# --- The parents ------------------------------------------------------------------------
+
+
+def parent_details_problems(data: dict[str, Any]) -> Problems:
+    """A parent is named by a record of the population database (ID number)
+    or, when not in it (e.g. a foreign national), by name, year of birth,
+    nationality and residence. An unknown father has no details at all."""
+    problems: Problems = []
+    for parent in PARENTS:
+        if parent == "father" and data.get("father_unknown"):
+            for field in FATHER_FIELDS:
+                if filled(data.get(field)):
+                    problems.append(
+                        (field, _("Leave the father's details empty when the father is unknown."))
+                    )
+            continue
+        if filled(data.get(f"{parent}_id_number")) or not filled(data.get(f"{parent}_name")):
+            continue
+        for detail in FREE_TEXT_REQUIRED[1:]:
+            if not filled(data.get(f"{parent}_{detail}")):
+                problems.append((f"{parent}_{detail}", FREE_TEXT_MISSING[detail]))
+    return problems
+
+
+FREE_TEXT_MISSING = {
+    "birth_year": _("For a parent not in the population database, enter the year of birth."),
+    "nationality": _("For a parent not in the population database, enter the nationality."),
+    "residence": _("For a parent not in the population database, enter the place of residence."),
+}
 
 
 def parent_problems(data: dict[str, Any]) -> Problems:
-    """Who the parents are: a record in the population database (ID number) or
-    a name (e.g. a foreign national); an unknown father has no details at all."""
-    problems: Problems = []
+    """Who the parents are, with who declares: a declaring parent is that
+    parent; someone else cannot be named as a parent; the mother is always
+    named; the father is named or declared unknown."""
+    problems: Problems = parent_details_problems(data)
     relation = data.get("declarer_relation")
     declarer = (data.get("declarer_id_number") or "").strip()
     for parent in PARENTS:
@@ -161,11 +363,6 @@ def parent_problems(data: dict[str, Any]) -> Problems:
             problems.append(
                 ("father_unknown", _("The father is registering: he cannot be unknown."))
             )
-        for field in FATHER_FIELDS:
-            if filled(data.get(field)):
-                problems.append(
-                    (field, _("Leave the father's details empty when the father is unknown."))
-                )
     elif not filled(data.get("father_id_number")) and not filled(data.get("father_name")):
         problems.append(
             (

@@ -1,18 +1,32 @@
-"""What an approved birth registration writes to the population database."""
+"""What a birth registration reads from and writes to the population database."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
+from django.apps import apps
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from citizens.idnumbers import generate_id_number
-from citizens.models import AdministrativeUnit, Person, Sex, User
-from citizens.population import person_create
+from citizens.models import AccessLog, AdministrativeUnit, Person, Sex, User
+from citizens.population import access_log_write, person_create
 from egov.errors import ValidationFailed
+from egov.text import fold
 from procedures.handlers.birth import rules
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from citizens.models import Agency
+
+# Stored untranslated in the access log (an audit record), translated when shown.
+PURPOSE_PARENTS_NAMED = gettext_noop(
+    "Birth declaration: the parents named by a declarer who is not a parent"
+)
+# A birth dossier that no longer stands (its child will not be registered).
+CLOSED_STATUSES = ("refused", "rejected", "withdrawn")
 
 
 def lock_reference(key: str) -> None:
@@ -34,6 +48,28 @@ def birth_source(reference: str) -> str:
     return f"birth:{reference}"
 
 
+def province_code_of(unit: AdministrativeUnit | None) -> str:
+    """The 2-digit code of the province an administrative unit lies in (a
+    ward's parent in today's two tiers, its district's parent before 2025)."""
+    seen = 0
+    while unit is not None and unit.level != AdministrativeUnit.Level.PROVINCE and seen < 4:
+        unit = unit.parent
+        seen += 1
+    if unit is None or unit.level != AdministrativeUnit.Level.PROVINCE:
+        raise ValidationFailed(
+            _("The registering agency is not attached to a province."), code="no_province"
+        )
+    return unit.code
+
+
+def registering_province(agency: Agency | None) -> str:
+    """Decree 137/2015 art. 13: the ID number starts with the code of the
+    province where the birth is registered, i.e. the registering ward's."""
+    if agency is None:
+        raise ValidationFailed(_("The dossier has no registering agency."), code="no_province")
+    return province_code_of(agency.unit)
+
+
 def birth_place_text(data: dict[str, Any]) -> str:
     address = data.get("birth_address") or {}
     parts = [data.get("birth_facility") or "", address.get("address") or ""]
@@ -52,6 +88,110 @@ def birth_place_text(data: dict[str, Any]) -> str:
     return ", ".join(p.strip() for p in parts if p and p.strip())[:255]
 
 
+# --- Reads --------------------------------------------------------------------------------
+
+
+def sibling_dossier(code: str) -> dict[str, Any] | None:
+    """The birth dossier a twin's declaration names by its code: its answers
+    and whether it still stands (``{"data", "closed"}``), or None.
+
+    Dossiers belong to the one-stop engine, which this package must not
+    import (dependencies point onecounter → procedures): the model is looked
+    up by name, for this one read of another birth dossier's answers."""
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    dossier_model = apps.get_model("onecounter", "Dossier")
+    row = (
+        dossier_model.objects.filter(code=code, procedure__handler="birth")
+        .values("status", "data")
+        .first()
+    )
+    if row is None:
+        return None
+    return {"data": row["data"] or {}, "closed": row["status"] in CLOSED_STATUSES}
+
+
+def registered_children(
+    *, mother: Person | None, mother_name: str, birth_date: dt.date
+) -> list[Person]:
+    """Living records of children of this mother (her record, or her name when
+    she is not in the database) born on this date."""
+    children = Person.objects.filter(birth_date=birth_date, status=Person.Status.LIVING)
+    if mother is not None:
+        return list(children.filter(mother=mother).only("id", "full_name", "source"))
+    if not fold(mother_name):
+        return []
+    # A mother outside the database is known by name only (a few a day).
+    named = children.filter(mother__isnull=True).exclude(mother_name="")
+    return [
+        child
+        for child in named.only("id", "full_name", "source", "mother_name")
+        if fold(child.mother_name) == fold(mother_name)
+    ]
+
+
+def parents_read_log(
+    *, data: dict[str, Any], actor: User | None, reference: str, channel: str
+) -> list[Person]:
+    """Read the records of the parents a declarer who is not a parent names by
+    ID number, and write each read to that parent's access log with its
+    purpose, once per dossier. Returns the records found."""
+    numbers = {(data.get(f"{parent}_id_number") or "").strip() for parent in rules.PARENTS} - {
+        "",
+        (data.get("declarer_id_number") or "").strip(),
+    }
+    if not numbers:
+        return []
+    found = list(Person.objects.filter(id_number__in=numbers))
+    logged = set(
+        AccessLog.objects.filter(
+            person__in=found, dossier_ref=reference, purpose=PURPOSE_PARENTS_NAMED
+        ).values_list("person_id", flat=True)
+    )
+    for person in found:
+        if person.pk not in logged:
+            access_log_write(
+                person=person,
+                channel=channel,
+                actor=actor,
+                purpose=PURPOSE_PARENTS_NAMED,
+                dossier_ref=reference,
+            )
+    return found
+
+
+def certificate_parents(data: dict[str, Any], child: Person | None = None) -> dict[str, Any]:
+    """What the birth certificate shows of each parent: name, year of birth,
+    ethnicity, nationality and residence, from the linked record or else the
+    declaration's free text. ``None`` for an unknown father (his section of
+    the certificate stays empty)."""
+    from citizens.reference import ETHNICITY_NAMES
+
+    sections: dict[str, Any] = {}
+    for parent in rules.PARENTS:
+        if parent == "father" and data.get("father_unknown"):
+            sections[parent] = None
+            continue
+        record = getattr(child, parent) if child is not None else None
+        if record is not None:
+            sections[parent] = {
+                "name": record.full_name,
+                "birth_year": record.birth_date.year,
+                "ethnicity": ETHNICITY_NAMES.get(record.ethnicity, record.ethnicity),
+                "nationality": record.nationality,
+                "residence": ", ".join(
+                    p for p in (record.permanent_address, str(record.permanent_unit or "")) if p
+                ),
+            }
+            continue
+        values = {detail: data.get(f"{parent}_{detail}") or "" for detail in rules.PARENT_DETAILS}
+        sections[parent] = values if any(values.values()) else None
+    return sections
+
+
+# --- Writes -------------------------------------------------------------------------------
+
 PARENT_NOT_FOUND = {
     "mother": _("The mother's ID number matches no woman's record in the population database."),
     "father": _("The father's ID number matches no man's record in the population database."),
@@ -69,9 +209,13 @@ def _parent(data: dict[str, Any], parent: str, sex: str) -> Person | None:
 
 
 @transaction.atomic
-def birth_register_child(*, reference: str, data: dict[str, Any], actor: User | None) -> Person:
-    """Create the child's record with a new personal ID number, linked to the
-    parents' records (or their names when they are not in the database).
+def birth_register_child(
+    *, reference: str, data: dict[str, Any], actor: User | None, province_code: str
+) -> Person:
+    """Create the child's record with a new personal ID number (starting with
+    the code of ``province_code``, the registering ward's province), linked to
+    the parents' records, or carrying their names when they are not in the
+    database; an unknown father leaves the father empty.
 
     Idempotent: the record is keyed by the dossier reference (``Person.source``),
     so approving again returns the same child and issues no second number.
@@ -88,7 +232,7 @@ def birth_register_child(*, reference: str, data: dict[str, Any], actor: User | 
     father = None if data.get("father_unknown") else _parent(data, "father", Sex.MALE)
     reason = f"birth {reference}"
     id_number = generate_id_number(
-        province_code=settings.EGOV_PROVINCE_CODE,
+        province_code=province_code,
         sex=data["sex"],
         birth_date=birth_date,
         reason=reason,
@@ -99,7 +243,7 @@ def birth_register_child(*, reference: str, data: dict[str, Any], actor: User | 
         dossier_ref=reference,
         source=birth_source(reference),
         id_number=id_number,
-        full_name=data["full_name"].strip(),
+        full_name=" ".join(data["full_name"].split()),
         birth_date=birth_date,
         sex=data["sex"],
         ethnicity=data.get("ethnicity") or "01",
