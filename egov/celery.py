@@ -38,6 +38,14 @@ app.conf.beat_schedule = {
         "task": "egov.tasks.heartbeat",
         "schedule": 60.0,
     },
+    "interconnect-sweep-handoffs": {
+        "task": "interconnect.sweep_handoffs",
+        "schedule": 60.0,
+    },
+    "onecounter-expire-supplements": {
+        "task": "onecounter.expire_supplements",
+        "schedule": crontab(minute=5),
+    },
     "onecounter-purge-old-drafts": {
         "task": "onecounter.purge_old_drafts",
         "schedule": crontab(minute=43, hour=3),

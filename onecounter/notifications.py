@@ -138,7 +138,20 @@ def is_silent(event: DossierEvent) -> bool:
         return True
     if event.action == "assign" and event.from_status == event.to_status:
         return True
+    if _handed_on_result_step(event):
+        return True
     return event.action == "submit" and event.dossier.channel == Dossier.Channel.COUNTER
+
+
+def _handed_on_result_step(event: DossierEvent) -> bool:
+    """The system's "result ready" and "handed over" on a dossier handed on by
+    another agency: its result comes back with the originating dossier's, in
+    that dossier's one notice."""
+    return (
+        event.actor_id is None
+        and event.action in ("mark_result_ready", "hand_back")
+        and event.dossier.channel == Dossier.Channel.LINKED
+    )
 
 
 def _message(event: DossierEvent) -> tuple[str, str]:
@@ -169,6 +182,13 @@ def _message(event: DossierEvent) -> tuple[str, str]:
         "apologise": _(
             "We are sorry: dossier %(code)s will be late. New promised date: %(due)s. Reason: %(reason)s"
         ),
+        "hand_in": _(
+            "Your registered birth was handed on to %(agency)s as dossier %(code)s. "
+            "Promised date: %(due)s."
+        ),
+        "need_verification": _(
+            "%(agency)s needs to verify dossier %(code)s. New promised date: %(due)s."
+        ),
     }
     template = texts.get(event.action, _("Dossier %(code)s: %(status)s."))
     due = dossier.due_date
@@ -179,9 +199,26 @@ def _message(event: DossierEvent) -> tuple[str, str]:
         "due": due.strftime("%d/%m/%Y") if due else "—",
         "reason": event.reason or "—",
         "status": status,
+        "agency": dossier.agency.name,
     }
+    extra = _handoff_text(event)
+    if extra:
+        body = f"{body}\n\n{extra}"
     subject = _("Dossier %(code)s: %(status)s") % {"code": code, "status": status}
     return subject, body
+
+
+def _handoff_text(event: DossierEvent) -> str:
+    """What a notice adds for handoffs between agencies: on a refusal by the
+    agency a birth was handed on to, what to do next; on the originating
+    dossier's "result ready", the list of every result that came back."""
+    from interconnect import notices
+
+    if event.dossier.channel == Dossier.Channel.LINKED and event.action in ("reject", "withdraw"):
+        return notices.refusal_next_steps(event.dossier)
+    if event.action == "mark_result_ready":
+        return notices.results_together(event.dossier)
+    return ""
 
 
 # --- Notices ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ up any event whose task was lost (a broker outage, a crash).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 
@@ -41,7 +42,7 @@ def after_event(event_id: int) -> None:
             event = DossierEvent.objects.select_for_update().filter(pk=event_id).first()
             if event is None or event.processed_at is not None:
                 return
-            slips.render_for_event(event)
+            _render_slips(slips, event)
             wallet.deliver_results_for_event(event)  # results into the applicant's wallet
             notifications.notify_for_event(event)
             event.processed_at = timezone.now()
@@ -53,6 +54,18 @@ def after_event(event_id: int) -> None:
             attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
         )
         raise
+
+
+def _render_slips(slips, event) -> None:
+    """The slips of the step. A dossier handed on by another agency is received
+    by the system (``hand_in``): it gets the receipt of a received dossier
+    unless the slips know that step by name."""
+    if event.action == "hand_in" and "hand_in" not in slips.SLIPS_FOR_ACTION:
+        proxy = copy.copy(event)
+        proxy.action = "receive"
+        slips.render_for_event(proxy)
+        return
+    slips.render_for_event(event)
 
 
 def enqueue_after_event(event_id: int) -> None:
@@ -103,3 +116,47 @@ def purge_old_drafts() -> int:
     from onecounter import filing
 
     return filing.purge_old_drafts(settings.EGOV_DRAFT_MAX_AGE_DAYS)
+
+
+@shared_task(name="onecounter.expire_supplements")
+def expire_supplements(limit: int = 200) -> int:
+    """Reject, as the system, each dossier whose request for missing documents
+    was not answered by its deadline (the deadline day itself still counts).
+    The reason says so; the applicant is told like for any rejection. Safe to
+    run twice: a rejected dossier is no longer awaiting documents."""
+    from django.conf import settings
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from egov.errors import DomainError
+    from onecounter import transitions
+    from onecounter.models import Dossier, DossierStatus, SupplementRequest
+
+    today = timezone.localdate()
+    overdue = (
+        SupplementRequest.objects.filter(
+            dossier__status=DossierStatus.AWAITING_SUPPLEMENT,
+            answered_at__isnull=True,
+            deadline__lt=today,
+        )
+        .order_by("deadline")
+        .values_list("dossier_id", "requested_at", "deadline")[:limit]
+    )
+    done = 0
+    for dossier_id, requested_at, deadline in overdue:
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = gettext(
+                "The documents asked for on %(asked)s were not supplied by the deadline, "
+                "%(deadline)s: the dossier is rejected."
+            ) % {
+                "asked": timezone.localdate(requested_at).strftime("%d/%m/%Y"),
+                "deadline": deadline.strftime("%d/%m/%Y"),
+            }
+        try:
+            transitions.perform(
+                Dossier(pk=dossier_id), "reject", actor=transitions.SYSTEM_ACTOR, reason=reason
+            )
+        except DomainError:  # answered or moved on meanwhile
+            continue
+        done += 1
+    return done

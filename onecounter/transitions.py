@@ -6,6 +6,13 @@ action locks the dossier row, checks all of that, applies the action's effects,
 saves only the changed fields and writes a ``DossierEvent`` in the same
 transaction. An impossible action raises ``ConflictError`` (HTTP 409,
 code ``invalid_transition``); a wrong actor raises ``PermissionDeniedError``.
+
+Some steps are the portal's own (actor ``SYSTEM_ACTOR``, never a person):
+receiving a dossier handed on by another agency (``hand_in``), marking a
+result ready when the agencies a dossier was handed on to have all finished,
+rejecting a dossier whose supplement deadline passed. Handoffs to other
+agencies (``interconnect.services``) are created by an approval and followed
+up after each step of a handed-on dossier, in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -35,6 +43,19 @@ from onecounter.models import DossierStatus as S
 from onecounter.workdays import WorkCalendar
 
 APPLICANT = "applicant"
+SYSTEM = "system"
+
+
+class SystemActor(AnonymousUser):
+    """The portal itself, taking a step no person takes. Its events have no actor."""
+
+    is_system = True
+
+    def __str__(self) -> str:
+        return "system"
+
+
+SYSTEM_ACTOR = SystemActor()
 OPEN_BEFORE_DECISION = frozenset(
     {
         S.SUBMITTED,
@@ -56,10 +77,33 @@ class Action:
     target: str | None  # None: the status stays (e.g. an apology slip)
     actors: frozenset[str]
     needs_reason: bool = False
+    # States only the system may take it from (e.g. rejecting a dossier whose
+    # supplement deadline passed).
+    system_sources: frozenset[str] = frozenset()
+    # An extra condition on the dossier (e.g. "verification needed" only on a
+    # dossier handed on to the police, once).
+    when: Callable[[Dossier], bool] | None = None
 
 
-def _a(name, label, sources, target, actors, needs_reason=False) -> Action:
-    return Action(name, label, frozenset(sources), target, frozenset(actors), needs_reason)
+def _a(
+    name, label, sources, target, actors, needs_reason=False, system_sources=(), when=None
+) -> Action:
+    return Action(
+        name,
+        label,
+        frozenset(sources),
+        target,
+        frozenset(actors),
+        needs_reason,
+        frozenset(system_sources),
+        when,
+    )
+
+
+def _verification_allowed(dossier: Dossier) -> bool:
+    from interconnect.services import verification_allowed
+
+    return verification_allowed(dossier)
 
 
 ACTIONS: dict[str, Action] = {
@@ -83,9 +127,9 @@ ACTIONS: dict[str, Action] = {
         _a("propose", _("Propose a decision"), {S.IN_PROCESSING}, S.PROPOSED, {Role.OFFICER}),
         _a("send_back", _("Send back to the officer"), {S.PROPOSED}, S.IN_PROCESSING, {Role.HEAD}, needs_reason=True),
         _a("approve", _("Approve and sign"), {S.PROPOSED}, S.APPROVED, {Role.HEAD}),
-        _a("reject", _("Reject"), {S.PROPOSED}, S.REJECTED, {Role.HEAD}, needs_reason=True),
-        _a("mark_result_ready", _("Result ready"), {S.APPROVED, S.REJECTED}, S.RESULT_READY, {Role.OFFICER, Role.CLERK, Role.HEAD}),
-        _a("hand_back", _("Hand the result back"), {S.RESULT_READY}, S.RETURNED, {Role.CLERK, APPLICANT}),
+        _a("reject", _("Reject"), {S.PROPOSED}, S.REJECTED, {Role.HEAD, SYSTEM}, needs_reason=True, system_sources={S.AWAITING_SUPPLEMENT}),
+        _a("mark_result_ready", _("Result ready"), {S.APPROVED, S.REJECTED}, S.RESULT_READY, {Role.OFFICER, Role.CLERK, Role.HEAD, SYSTEM}),
+        _a("hand_back", _("Hand the result back"), {S.RESULT_READY}, S.RETURNED, {Role.CLERK, APPLICANT, SYSTEM}),
         _a("withdraw", _("Withdraw"), OPEN_BEFORE_DECISION, S.WITHDRAWN, {APPLICANT, Role.CLERK}, needs_reason=True),
         _a(
             "apologise",
@@ -95,17 +139,48 @@ ACTIONS: dict[str, Action] = {
             {Role.OFFICER, Role.HEAD},
             needs_reason=True,
         ),
+        _a(
+            "need_verification",
+            _("Verification needed (5 working days)"),
+            {S.RECEIVED, S.IN_PROCESSING},
+            None,
+            {Role.OFFICER, Role.HEAD},
+            when=_verification_allowed,
+        ),
     ]
 }  # fmt: skip
+
+# Steps only the portal takes (never offered to a person, not in the staff API).
+SYSTEM_ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in [
+        # A dossier handed on by another agency, received by the system.
+        _a("hand_in", _("Received from another agency"), {S.DRAFT}, S.RECEIVED, {SYSTEM}),
+    ]
+}
 
 
 def allowed_actions(dossier: Dossier, actor: User) -> list[Action]:
     """The actions this actor may take on the dossier now (for buttons)."""
     held = _actor_roles(dossier, actor)
-    return [a for a in ACTIONS.values() if dossier.status in a.sources and held & a.actors]
+    return [
+        a
+        for a in ACTIONS.values()
+        if dossier.status in _sources(a, held) and held & a.actors and _applies(a, dossier)
+    ]
+
+
+def _sources(spec: Action, held: set[str]) -> frozenset[str]:
+    return spec.sources | spec.system_sources if SYSTEM in held else spec.sources
+
+
+def _applies(spec: Action, dossier: Dossier) -> bool:
+    return spec.when is None or spec.when(dossier)
 
 
 def _actor_roles(dossier: Dossier, actor: User) -> set[str]:
+    if getattr(actor, "is_system", False):
+        return {SYSTEM}
     held: set[str] = set(roles_in(actor, dossier.agency)) if actor.is_authenticated else set()
     if dossier.applicant_id and actor.pk == dossier.applicant_id:
         held.add(APPLICANT)
@@ -128,7 +203,7 @@ def perform(
     dossier: Dossier, action: str, *, actor: User, reason: str = "", **params: Any
 ) -> Dossier:
     """Take ``action`` on ``dossier`` as ``actor``. Returns the updated dossier."""
-    spec = ACTIONS.get(action)
+    spec = ACTIONS.get(action) or SYSTEM_ACTIONS.get(action)
     if spec is None:
         raise ConflictError(_("Unknown action."), code="unknown_action")
     with transaction.atomic():
@@ -137,15 +212,22 @@ def perform(
             .select_related("procedure", "agency")
             .get(pk=dossier.pk)
         )
-        if locked.status not in spec.sources:
+        held = _actor_roles(locked, actor)
+        if locked.status not in _sources(spec, held):
             raise ConflictError(
                 _("“%(action)s” is not possible while the dossier is “%(status)s”.")
                 % {"action": spec.label, "status": locked.get_status_display()},
                 code="invalid_transition",
                 data={"status": locked.status, "action": action},
             )
-        if not (_actor_roles(locked, actor) & spec.actors):
+        if not (held & spec.actors):
             raise PermissionDeniedError()
+        if not _applies(spec, locked):
+            raise ConflictError(
+                _("“%(action)s” is not possible on this dossier.") % {"action": spec.label},
+                code="not_applicable",
+                data={"status": locked.status, "action": action},
+            )
         if spec.needs_reason and not reason.strip():
             raise ValidationFailed(_("Give a reason."), code="reason_required")
         before = locked.status
@@ -162,7 +244,25 @@ def perform(
         locked.updated_at = now
         locked.save(update_fields=sorted(changed | {"updated_at"}))
         transaction.on_commit(lambda: tasks.enqueue_after_event(event.pk))
+        if _follow_up(locked, action, reason):
+            locked.refresh_from_db()
     return locked
+
+
+def _follow_up(d: Dossier, action: str, reason: str) -> bool:
+    """What follows a step in the same transaction, for handoffs between
+    agencies: a handed-on dossier reports to its handoff (its decision finishes
+    it, and may make the originating dossier's results ready); handing back an
+    originating dossier's results hands back those that came with them.
+    Returns True when the dossier was moved on again."""
+    from interconnect import services as handoffs
+
+    moved = False
+    if d.channel == Dossier.Channel.LINKED:
+        moved = handoffs.agency_dossier_changed(d, action, reason=reason)
+    if action == "hand_back" and d.channel != Dossier.Channel.LINKED:
+        handoffs.source_dossier_handed_back(d)
+    return moved
 
 
 def _event(dossier, actor, action, before, after, reason, params) -> DossierEvent:
@@ -219,6 +319,25 @@ def _submit(d: Dossier, *, actor, now, **_kw):
         d.procedure.fee_online if d.channel == Dossier.Channel.ONLINE else d.procedure.fee_counter
     )
     return {"code", "submitted_at", "fee"}
+
+
+def _hand_in(d: Dossier, *, now, budget_days=2, **_kw):
+    """A dossier handed on by another agency: it has a code and is received at
+    once, with the handoff's time budget as its processing time. No fee: it
+    was filed (and paid, if at all) with the dossier it comes from."""
+    today = timezone.localdate(now)
+    calendar = WorkCalendar.load(start=today - dt.timedelta(days=1))
+    d.code = next_code(d.agency, today)
+    d.submitted_at = d.received_at = now
+    d.due_date = d.original_due_date = calendar.due_date(now, int(budget_days))
+    d.fee = 0
+    return {"code", "submitted_at", "received_at", "due_date", "original_due_date", "fee"}
+
+
+def _need_verification(d: Dossier, *, now, **_kw):
+    from interconnect.services import verification_extend
+
+    return verification_extend(d, now)
 
 
 def _receive(d: Dossier, *, now, **_kw):
@@ -331,10 +450,27 @@ def _approve(d, *, actor, now, reason="", **_kw):
         ) from exc
     # The handler's effects (records, handoffs) join this transaction; they are idempotent.
     handler.on_approved(d.procedure, DossierRef(d), actor)
+    specs = handler.handoffs(d.procedure, DossierRef(d))
+    if specs:
+        from interconnect.services import handoffs_create
+
+        handoffs_create(dossier=d, specs=specs)
     return {"decided_at", "decision_note"}
 
 
 def _result_ready(d, *, now, **_kw):
+    from interconnect.selectors import open_internal
+
+    waiting = list(open_internal(d.pk).values_list("target", "status"))
+    if waiting:
+        raise ConflictError(
+            _(
+                "The agencies this dossier was handed on to have not all finished: "
+                "its results come back together."
+            ),
+            code="handoffs_pending",
+            data={"handoffs": [{"target": t, "status": s} for t, s in waiting]},
+        )
     d.result_ready_at = now
     return {"result_ready_at"}
 
@@ -385,5 +521,7 @@ EFFECTS: dict[str, Callable[..., Any]] = {
     "hand_back": _finish,
     "withdraw": _finish,
     "apologise": _apologise,
+    "hand_in": _hand_in,
+    "need_verification": _need_verification,
 }
-assert set(EFFECTS) == set(ACTIONS)
+assert set(EFFECTS) == set(ACTIONS) | set(SYSTEM_ACTIONS)

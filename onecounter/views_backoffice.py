@@ -204,7 +204,7 @@ def _status_label(value: str) -> str:
 
 
 def _event_row(event) -> dict[str, Any]:
-    spec = transitions.ACTIONS.get(event.action)
+    spec = transitions.ACTIONS.get(event.action) or transitions.SYSTEM_ACTIONS.get(event.action)
     return {
         "event": event,
         "label": spec.label if spec else event.action,

@@ -669,6 +669,7 @@ KIND_LABELS: dict[str, Any] = {
     "residence_confirmation": _("Residence confirmation"),
     "health_insurance_card": _("Health-insurance card"),
     "decision": _("Decision"),
+    "rejection": _("Notice of rejection"),
     "result": _("Result"),
 }
 
@@ -736,21 +737,20 @@ def _result_kinds(dossier: Dossier) -> list[str]:
 
 def _kind_for(document: DossierDocument, kinds: list[str]) -> str:
     """The wallet kind of a result: its key when the handler names it
-    (e.g. ``birth_certificate``), the handler's only result kind, else "result"."""
-    if document.key in kinds:
+    (e.g. ``birth_certificate``), "rejection" for the notice of a rejected
+    dossier, the handler's only result kind, else "result"."""
+    if document.key in kinds or document.key == "rejection":
         return document.key
     if len(kinds) == 1:
         return kinds[0]
     return "result"
 
 
-def deliver_results(dossier: Dossier) -> list[WalletDocument]:
-    """Put each rendered result of the dossier in its applicant's wallet, once
-    (``wallet_document_once``); safe to call again. Returns the new entries."""
-    dossier = Dossier.objects.select_related(
-        "procedure", "agency", "applicant", "applicant_person", "subject_person"
-    ).get(pk=dossier.pk)
-    if dossier.applicant_id is None:  # a walk-in without an e-account
+def _deliver_own(dossier: Dossier, *, owner_id: Any = None) -> list[WalletDocument]:
+    """Each rendered result of the dossier into the wallet of ``owner_id``
+    (default: its applicant), once (``wallet_document_once``)."""
+    owner_id = owner_id or dossier.applicant_id
+    if owner_id is None:  # a walk-in without an e-account
         return []
     results = list(
         dossier.documents.filter(kind=DossierDocument.Kind.RESULT)
@@ -764,7 +764,7 @@ def deliver_results(dossier: Dossier) -> list[WalletDocument]:
     created = []
     for document in results:
         entry, new = WalletDocument.objects.get_or_create(
-            owner_id=dossier.applicant_id,
+            owner_id=owner_id,
             document=document,
             defaults={
                 "person": person,
@@ -777,6 +777,48 @@ def deliver_results(dossier: Dossier) -> list[WalletDocument]:
         )
         if new:
             created.append(entry)
+    return created
+
+
+def _handed_on(dossier: Dossier) -> list[Dossier]:
+    """The dossiers handed on from this one to agencies here whose results are ready."""
+    return list(
+        Dossier.objects.filter(
+            handoff_in__dossier=dossier, status__in=(S.RESULT_READY, S.RETURNED)
+        ).select_related("procedure", "agency", "applicant_person", "subject_person")
+    )
+
+
+def _waits_for_source(dossier: Dossier) -> bool:
+    """A dossier handed on by another agency: its results go to the wallet with
+    those of the dossier it came from, once that one's results are ready."""
+    if dossier.channel != Dossier.Channel.LINKED:
+        return False
+    source = Dossier.objects.filter(handoffs__agency_dossier=dossier).values("status").first()
+    return source is not None and source["status"] not in (S.RESULT_READY, S.RETURNED)
+
+
+def deliver_results(dossier: Dossier) -> list[WalletDocument]:
+    """Put each rendered result of the dossier in its applicant's wallet, once
+    (``wallet_document_once``); safe to call again. Returns the new entries.
+
+    A dossier that was handed on to other agencies brings their results too
+    (rendered now if their own job has not run yet): the birth certificate, the
+    residence confirmation and the health-insurance card arrive together. A
+    dossier handed on by another agency waits for that one."""
+    from onecounter import slips
+
+    dossier = Dossier.objects.select_related(
+        "procedure", "agency", "applicant", "applicant_person", "subject_person"
+    ).get(pk=dossier.pk)
+    if dossier.applicant_id is None:  # a walk-in without an e-account
+        return []
+    if _waits_for_source(dossier):
+        return []
+    created = _deliver_own(dossier)
+    for linked in _handed_on(dossier):
+        slips.render_results(linked)
+        created += _deliver_own(linked, owner_id=linked.applicant_id or dossier.applicant_id)
     return created
 
 

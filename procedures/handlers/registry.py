@@ -10,7 +10,7 @@ health insurance) are handlers in code registered under their own names.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -36,9 +36,11 @@ class HandoffSpec:
     """What an approval hands on to another agency (or an outside system).
 
     ``target`` is one of the interconnection's targets (``residence``,
-    ``insurance``, ``civil_registry``); ``agency`` the receiving agency (None for
-    a system outside this deployment); ``payload`` only the fields that agency
-    needs; ``handler`` the procedure handler the receiving agency works it with.
+    ``insurance``, ``civil_registry``); ``payload`` only the fields the receiver
+    needs (JSON values); ``agency`` the receiving agency (None for a system
+    outside this deployment, or when no agency serves the place: the handoff then
+    fails visibly until one does); ``handler`` the procedure handler the
+    receiving agency works it with; ``budget_days`` its time budget in working days.
     """
 
     target: str
@@ -46,7 +48,6 @@ class HandoffSpec:
     agency: Agency | None = None
     handler: str = ""
     budget_days: int = 2
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ProcedureHandler:

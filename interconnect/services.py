@@ -1,0 +1,504 @@
+"""Writes of the interconnection: handoffs from one agency to another.
+
+The flow (see docs/interconnection.md)
+    1. An approval whose handler names handoffs (``ProcedureHandler.handoffs``)
+       stores one ``Handoff`` per target in the approving transaction
+       (``handoffs_create``): the outbox. After commit, a task is enqueued per
+       handoff (``enqueue_delivery``; a broker outage only leaves it for the sweep).
+    2. ``handoff_deliver`` (task ``interconnect.deliver_handoff``) locks the row
+       and, if it is still pending and due, delivers it: for an agency here, a
+       dossier in that agency's queue (channel "linked", received by the system
+       through the step ``hand_in``: code, receipt, promised date = the time
+       budget); for the civil-status registry, a signed POST
+       (``registry_client.post_birth``). Every attempt is a ``HandoffMessage``.
+       A failure counts an attempt and sets the next one after an exponential
+       backoff; after ``EGOV_HANDOFF_MAX_ATTEMPTS`` the handoff is FAILED, for
+       an administrator to retry (``handoff_retry``).
+    3. The receiving agency works its dossier with the usual steps. Its decision
+       (``agency_dossier_changed``, called by ``transitions`` in the deciding
+       transaction) finishes the handoff (COMPLETED / REFUSED), marks that
+       dossier's result ready, and when every handoff to an agency here is
+       finished, marks the originating dossier's result ready (``handoff_join``).
+
+Exactly once: the handoff's ``key`` (``<dossier code>:<target>``) is unique, the
+agency dossier is a one-to-one of the handoff, deliveries run under the row
+lock and check the status first, and the handlers' effects are keyed by the
+dossier reference (one child, one membership, one card).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from citizens.models import Agency, Person, User
+from egov.errors import ConflictError, NotFoundError, PermissionDeniedError
+from interconnect import selectors
+from interconnect.errors import DeliveryFailed
+from interconnect.models import Handoff, HandoffMessage
+from onecounter.models import Dossier
+from onecounter.models import DossierStatus as S
+from onecounter.workdays import WorkCalendar
+from procedures.models import Procedure
+
+logger = logging.getLogger(__name__)
+
+H = Handoff.Status
+# The procedure handler each target's agency works the handed-on dossier with.
+TARGET_HANDLERS = {
+    Handoff.Target.RESIDENCE: "residence",
+    Handoff.Target.INSURANCE: "health_insurance",
+}
+# The police may need to verify (e.g. the home, the head's consent): the
+# budget then becomes 5 working days from receipt (Decree 63/2024).
+VERIFICATION_BUDGET_DAYS = 5
+# Sent a little early by a countdown, a delivery still counts as due.
+DUE_TOLERANCE = dt.timedelta(seconds=2)
+SWEEP_AFTER = dt.timedelta(minutes=2)
+ERROR_MAX = 2000
+RESPONSE_MAX = 4000
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def payload_sha256(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+def backoff_seconds(failed_attempts: int) -> int:
+    """The wait before the next attempt after ``failed_attempts`` failures:
+    ``EGOV_HANDOFF_BACKOFF_SECONDS * 2 ** (failed_attempts - 1)``."""
+    base = int(settings.EGOV_HANDOFF_BACKOFF_SECONDS)
+    return base * 2 ** max(failed_attempts - 1, 0)
+
+
+# --- 1. The outbox -----------------------------------------------------------------------------
+
+
+def handoffs_create(*, dossier: Dossier, specs: list) -> list[Handoff]:
+    """Store one handoff per spec (a ``procedures.handlers.registry.HandoffSpec``)
+    in the caller's transaction, then enqueue each delivery after commit. A
+    handoff that exists already (same key) is left as it is."""
+    created = []
+    for spec in specs:
+        target = Handoff.Target(spec.target)
+        handoff, new = Handoff.objects.get_or_create(
+            key=f"{dossier.code}:{target.value}",
+            defaults={
+                "dossier": dossier,
+                "target": target,
+                "agency": spec.agency,
+                "payload": spec.payload,
+                "payload_sha256": payload_sha256(spec.payload),
+                "budget_days": spec.budget_days,
+            },
+        )
+        if new:
+            created.append(handoff)
+    for handoff in created:
+        transaction.on_commit(partial(enqueue_delivery, handoff.pk))
+    return created
+
+
+def enqueue_delivery(handoff_id: Any, *, countdown: int | None = None) -> bool:
+    """Send the delivery task. A broker outage must not fail the request that
+    caused it: the handoff stays pending and ``sweep`` sends it later."""
+    from interconnect import tasks
+
+    try:
+        if countdown:
+            tasks.deliver_handoff.apply_async((str(handoff_id),), countdown=countdown)
+        else:
+            tasks.deliver_handoff.delay(str(handoff_id))
+    except Exception:  # noqa: BLE001 - kombu/redis errors vary by transport
+        logger.warning("broker unavailable; handoff %s left for the sweep", handoff_id)
+        return False
+    return True
+
+
+# --- 2. Delivery ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery run did: ``delivered``, ``retry`` (``delay`` seconds),
+    ``failed`` (no attempt left), or nothing: ``not_pending``, ``not_due``, ``missing``."""
+
+    code: str
+    delay: int = 0
+
+
+def handoff_deliver(handoff_id: Any, *, now: dt.datetime | None = None) -> Outcome:
+    """Deliver one handoff if it is pending and due (safe to run twice, late or
+    at the same time: the row lock serialises runs, the status check makes all
+    but the first a no-op)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        handoff = (
+            Handoff.objects.select_for_update(of=("self",))
+            .select_related("dossier", "agency")
+            .filter(pk=handoff_id)
+            .first()
+        )
+        if handoff is None:
+            return Outcome("missing")
+        if handoff.status != H.PENDING:
+            return Outcome("not_pending")
+        if handoff.next_attempt_at and handoff.next_attempt_at > now + DUE_TOLERANCE:
+            return Outcome("not_due")
+        message = HandoffMessage(
+            handoff=handoff,
+            direction=HandoffMessage.Direction.OUT,
+            dossier_ref=handoff.dossier.code or str(handoff.dossier_id),
+            kind="deliver",
+            request_sha256=handoff.payload_sha256 or payload_sha256(handoff.payload),
+            started_at=now,
+        )
+        handoff.attempts += 1
+        try:
+            with transaction.atomic():
+                if handoff.target == Handoff.Target.CIVIL_REGISTRY:
+                    _deliver_external(handoff, message)
+                else:
+                    _deliver_internal(handoff, message, now)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
+            outcome = _failed(handoff, message, exc, now)
+        else:
+            handoff.status = H.DELIVERED
+            handoff.delivered_at = timezone.now()
+            handoff.next_attempt_at = None
+            handoff.last_error = ""
+            outcome = Outcome("delivered")
+        message.finished_at = timezone.now()
+        message.save()
+        handoff.save(
+            update_fields=[
+                "status",
+                "agency",
+                "agency_dossier",
+                "external_reference",
+                "due_date",
+                "delivered_at",
+                "attempts",
+                "next_attempt_at",
+                "last_error",
+            ]
+        )
+    return outcome
+
+
+def _failed(handoff: Handoff, message: HandoffMessage, exc: Exception, now) -> Outcome:
+    error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
+    if not isinstance(exc, DeliveryFailed):
+        logger.exception("handoff %s: delivery attempt %s failed", handoff.key, handoff.attempts)
+    else:
+        logger.warning("handoff %s: delivery attempt %s failed", handoff.key, handoff.attempts)
+    message.error = error
+    message.response_status = getattr(exc, "status", None)
+    message.response = (getattr(exc, "body", "") or "")[:RESPONSE_MAX]
+    handoff.last_error = error
+    handoff.agency_dossier = None
+    if handoff.attempts >= int(settings.EGOV_HANDOFF_MAX_ATTEMPTS):
+        handoff.status = H.FAILED
+        handoff.next_attempt_at = None
+        return Outcome("failed")
+    delay = backoff_seconds(handoff.attempts)
+    handoff.next_attempt_at = now + dt.timedelta(seconds=delay)
+    return Outcome("retry", delay)
+
+
+def _deliver_external(handoff: Handoff, message: HandoffMessage) -> None:
+    from interconnect import registry_client  # helper module of the connector
+
+    reply = registry_client.post_birth(handoff, message_id=message.pk)
+    message.response_status = reply.status
+    message.response = (reply.body or "")[:RESPONSE_MAX]
+    if getattr(reply, "request_sha256", ""):
+        message.request_sha256 = reply.request_sha256
+    handoff.external_reference = (reply.reference or "")[:100]
+
+
+def _deliver_internal(handoff: Handoff, message: HandoffMessage, now) -> None:
+    from onecounter import transitions
+
+    agency = handoff.agency or resolve_agency(handoff)
+    if agency is None:
+        raise DeliveryFailed(f"No active agency receives “{handoff.target}” for this place.")
+    handler = TARGET_HANDLERS[Handoff.Target(handoff.target)]
+    procedure = (
+        Procedure.objects.filter(offered_by=agency, handler=handler)
+        .order_by("-is_published", "code")
+        .first()
+    )
+    if procedure is None:
+        raise DeliveryFailed(f"{agency.code} offers no procedure handled by “{handler}”.")
+    source = handoff.dossier
+    payload = handoff.payload
+    number = payload.get("person_id_number") or payload.get("child_id_number") or ""
+    subject = Person.objects.filter(id_number=number).first() if number else None
+    dossier = Dossier.objects.create(
+        procedure=procedure,
+        agency=agency,
+        channel=Dossier.Channel.LINKED,
+        applicant=source.applicant,
+        applicant_person=source.applicant_person,
+        applicant_name=source.applicant_name,
+        applicant_id_number=source.applicant_id_number,
+        applicant_phone=source.applicant_phone,
+        applicant_email=source.applicant_email,
+        applicant_address=source.applicant_address,
+        subject_person=subject,
+        data=dict(payload),
+        created_at=now,
+        updated_at=now,
+    )
+    dossier = transitions.perform(
+        dossier,
+        "hand_in",
+        actor=transitions.SYSTEM_ACTOR,
+        budget_days=handoff.budget_days,
+        source=source.code,
+    )
+    handoff.agency = agency
+    handoff.agency_dossier = dossier
+    handoff.due_date = dossier.due_date
+    message.response_status = 201
+    message.response = canonical_json(
+        {
+            "dossier": dossier.code,
+            "agency": agency.code,
+            "received_at": dossier.received_at.isoformat() if dossier.received_at else None,
+            "due_date": dossier.due_date.isoformat() if dossier.due_date else None,
+        }
+    ).decode()
+
+
+def resolve_agency(handoff: Handoff) -> Agency | None:
+    """The receiving agency, worked out again from the originating dossier (for a
+    handoff stored when no agency served the place)."""
+    from onecounter.transitions import DossierRef
+    from procedures.handlers import registry
+
+    source = handoff.dossier
+    try:
+        handler = registry.get(source.procedure.handler)
+    except LookupError:
+        return None
+    for spec in handler.handoffs(source.procedure, DossierRef(source)):
+        if spec.target == handoff.target:
+            return spec.agency
+    return None
+
+
+# --- Retry by an administrator ----------------------------------------------------------------
+
+
+def may_retry(user: User, handoff: Handoff) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return any(a.pk == handoff.dossier.agency_id for a in selectors.sending_agencies(user))
+
+
+def handoff_retry(*, actor: User, handoff_id: Any) -> Handoff:
+    """Put a failed handoff back in the outbox (pending, no attempt yet) and
+    enqueue its delivery after commit. 404 for a handoff the actor may not
+    see, 409 ``not_failed`` unless it failed."""
+    with transaction.atomic():
+        handoff = (
+            selectors.visible_handoffs(actor)
+            .select_for_update(of=("self",))
+            .select_related("dossier")
+            .filter(pk=handoff_id)
+            .first()
+        )
+        if handoff is None:
+            raise NotFoundError()
+        if not may_retry(actor, handoff):
+            raise PermissionDeniedError()
+        if handoff.status != H.FAILED:
+            raise ConflictError(
+                _("Only a failed handoff can be retried."),
+                code="not_failed",
+                data={"status": handoff.status},
+            )
+        now = timezone.now()
+        HandoffMessage.objects.create(
+            handoff=handoff,
+            direction=HandoffMessage.Direction.OUT,
+            dossier_ref=handoff.dossier.code or "",
+            kind="retry",
+            response=f"retry requested by account {actor.pk} after {handoff.attempts} attempts",
+            error=handoff.last_error,
+            started_at=now,
+            finished_at=now,
+        )
+        handoff.status = H.PENDING
+        handoff.attempts = 0
+        handoff.next_attempt_at = None
+        handoff.save(update_fields=["status", "attempts", "next_attempt_at"])
+        transaction.on_commit(partial(enqueue_delivery, handoff.pk))
+    return handoff
+
+
+# --- 3. The receiving agency's dossier ----------------------------------------------------------
+
+DECISIONS = {"approve": H.COMPLETED, "reject": H.REFUSED, "withdraw": H.REFUSED}
+
+
+def agency_dossier_changed(dossier: Dossier, action: str, *, reason: str = "") -> bool:
+    """Called by ``transitions`` after each step of a handed-on dossier, in its
+    transaction. Keeps the handoff's due date with the dossier's; a decision
+    (approve, reject, or the applicant's withdrawal) finishes the handoff once,
+    marks the dossier's result ready (not after a withdrawal) and joins the
+    originating dossier. Returns True when the dossier changed again."""
+    from onecounter import transitions
+
+    handoff = (
+        Handoff.objects.select_for_update(of=("self",))
+        .select_related("dossier")
+        .filter(agency_dossier=dossier)
+        .first()
+    )
+    if handoff is None:
+        return False
+    changed = []
+    if dossier.due_date and handoff.due_date != dossier.due_date:
+        handoff.due_date = dossier.due_date
+        changed.append("due_date")
+    status = DECISIONS.get(action)
+    if status is None or handoff.status in selectors.FINISHED:
+        if changed:
+            handoff.save(update_fields=changed)
+        return False
+    now = timezone.now()
+    handoff.status = status
+    handoff.finished_at = now
+    if status == H.REFUSED:
+        handoff.outcome_note = reason.strip() or str(_("Withdrawn by the applicant."))
+    handoff.save(update_fields=[*changed, "status", "finished_at", "outcome_note"])
+    decision = {"dossier": dossier.code, "decision": action, "reason": reason.strip()}
+    HandoffMessage.objects.create(
+        handoff=handoff,
+        direction=HandoffMessage.Direction.IN,
+        dossier_ref=handoff.dossier.code or "",
+        kind="decision",
+        request_sha256=hashlib.sha256(canonical_json(decision)).hexdigest(),
+        response_status=200,
+        response=canonical_json(decision).decode(),
+        started_at=now,
+        finished_at=now,
+    )
+    moved = False
+    if action in ("approve", "reject"):
+        transitions.perform(dossier, "mark_result_ready", actor=transitions.SYSTEM_ACTOR)
+        moved = True
+    handoff_join(handoff.dossier_id)
+    return moved
+
+
+def handoff_join(source_id: Any) -> bool:
+    """When every handoff of an approved dossier to agencies here is finished,
+    its result is ready (all the results come back together). Locks the
+    originating dossier first, so two agencies finishing at the same moment
+    cannot both miss the other. Safe to call again."""
+    from onecounter import transitions
+
+    source = Dossier.objects.select_for_update(of=("self",)).filter(pk=source_id).first()
+    if source is None or source.status != S.APPROVED:
+        return False
+    internal = Handoff.objects.filter(dossier=source, target__in=selectors.INTERNAL)
+    if not internal.exists() or internal.filter(status__in=selectors.OPEN).exists():
+        return False
+    transitions.perform(source, "mark_result_ready", actor=transitions.SYSTEM_ACTOR)
+    return True
+
+
+def source_dossier_handed_back(dossier: Dossier) -> None:
+    """The originating dossier's results were handed over: so were those of the
+    dossiers handed on from it (the results came back together)."""
+    from onecounter import transitions
+
+    linked = Dossier.objects.filter(handoff_in__dossier=dossier, status=S.RESULT_READY).values_list(
+        "pk", flat=True
+    )
+    for pk in linked:
+        transitions.perform(Dossier(pk=pk), "hand_back", actor=transitions.SYSTEM_ACTOR)
+
+
+def verification_allowed(dossier: Dossier) -> bool:
+    """ "Verification needed" is open once, on a dossier handed on to the police."""
+    if dossier.channel != Dossier.Channel.LINKED:
+        return False
+    return Handoff.objects.filter(
+        agency_dossier=dossier,
+        target=Handoff.Target.RESIDENCE,
+        budget_days__lt=VERIFICATION_BUDGET_DAYS,
+    ).exists()
+
+
+def verification_extend(dossier: Dossier, now: dt.datetime) -> set[str]:
+    """The budget becomes 5 working days from receipt: the promised date moves
+    later by the difference (a pause for documents already counted stays)."""
+    handoff = Handoff.objects.select_for_update(of=("self",)).get(agency_dossier=dossier)
+    extra = VERIFICATION_BUDGET_DAYS - handoff.budget_days
+    start = dossier.due_date or timezone.localdate(now)
+    calendar = WorkCalendar.load(start=start - dt.timedelta(days=1))
+    dossier.due_date = calendar.add_working_days(start, extra)
+    handoff.budget_days = VERIFICATION_BUDGET_DAYS
+    handoff.due_date = dossier.due_date
+    handoff.save(update_fields=["budget_days", "due_date"])
+    return {"due_date"}
+
+
+# --- The sweep ---------------------------------------------------------------------------------
+
+
+def due_for_sweep(now: dt.datetime | None = None, limit: int = 200) -> list[Any]:
+    """Pending handoffs whose next attempt is due, or that are older than two
+    minutes without any attempt (their task was lost)."""
+    now = now or timezone.now()
+    return list(
+        Handoff.objects.filter(status=H.PENDING)
+        .filter(
+            Q(next_attempt_at__lte=now)
+            | Q(attempts=0, next_attempt_at__isnull=True, created_at__lt=now - SWEEP_AFTER)
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def unjoined_dossiers(limit: int = 200) -> list[Any]:
+    """Approved dossiers whose handoffs here are all finished but whose result
+    is not ready (a join that did not happen, e.g. a crash between steps)."""
+    return list(
+        Dossier.objects.filter(status=S.APPROVED, handoffs__target__in=selectors.INTERNAL)
+        .exclude(
+            pk__in=Handoff.objects.filter(
+                target__in=selectors.INTERNAL, status__in=selectors.OPEN
+            ).values("dossier_id")
+        )
+        .distinct()
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def handoff_join_now(source_id: Any) -> bool:
+    """``handoff_join`` in a transaction of its own (for the sweep)."""
+    return handoff_join(source_id)
