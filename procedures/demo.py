@@ -152,12 +152,29 @@ CATALOG: list[dict[str, Any]] = [
         "conditions": (
             "Cha, mẹ có trách nhiệm đăng ký khai sinh cho con trong thời hạn 60 ngày kể từ ngày "
             "sinh; nếu cha, mẹ không thể đăng ký thì ông, bà, người thân thích khác hoặc cá nhân, "
-            "tổ chức đang nuôi dưỡng trẻ em đăng ký. Đăng ký đúng hạn được miễn lệ phí."
+            "tổ chức đang nuôi dưỡng trẻ em đăng ký và nêu lý do. Trẻ sinh ngoài cơ sở y tế: "
+            "thay giấy chứng sinh bằng văn bản xác nhận của người làm chứng hoặc giấy cam đoan "
+            "về việc sinh. Đăng ký quá hạn (sau 60 ngày): nêu lý do, cam đoan việc sinh chưa "
+            "được đăng ký ở đâu và, nếu không có giấy chứng sinh, nộp giấy tờ chứng minh việc "
+            "sinh. Chưa xác định được cha: phần ghi về cha để trống. Sinh đôi, sinh ba: mỗi trẻ "
+            "một hồ sơ, ghi thứ tự sinh và mã hồ sơ của trẻ sinh cùng lần. Cha hoặc mẹ không có "
+            "trong cơ sở dữ liệu dân cư (ví dụ người nước ngoài): ghi họ tên, năm sinh, quốc "
+            "tịch, nơi cư trú. Trẻ nhập hộ của người khác (ví dụ hộ ông bà): cần chủ hộ đồng ý. "
+            "Đăng ký đúng hạn được miễn lệ phí."
         ),
         "conditions_en": (
             "The father or mother registers the birth within 60 days; if they cannot, a "
             "grandparent, another relative or the person or organisation caring for the child "
-            "does. Registration on time is free."
+            "does and says why. A birth outside a hospital: a witness's written statement or a "
+            "written commitment instead of the hospital birth certificate. Late registration "
+            "(after 60 days): the reason, a commitment that the birth was never registered "
+            "and, without a hospital certificate, a document proving the birth. Father "
+            "unknown: the father's section stays empty. Twins and triplets: one dossier per "
+            "child, with the birth order and the dossier code of the sibling of the same birth. "
+            "A parent not in the population database (e.g. a foreign national): name, year of "
+            "birth, nationality and residence. A child joining someone else's household (e.g. "
+            "the grandparents'): the head of household must consent. Registration on time is "
+            "free."
         ),
         "legal_basis": (
             "Luật Hộ tịch 2014 (Điều 13–17); Nghị định 123/2015/NĐ-CP; "

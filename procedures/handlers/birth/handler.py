@@ -183,8 +183,9 @@ class BirthHandler(ProcedureHandler):
         A declaring mother or father is that parent, with their spouse as the
         other parent, read-only: they only confirm. Anyone else (a grandparent,
         a relative, the carer) names the parents: by ID number, whose records
-        are then read for this dossier and the read logged with its purpose,
-        or by name when they are not in the database. The declarer's own ID
+        are then read for this dossier and the read logged with its purpose
+        (as is a parent a declaring parent types in), or by name when they are
+        not in the database. The declarer's own ID
         number always comes from their linked record."""
         read_only = set(read_only)
         if person is None:
@@ -212,12 +213,19 @@ class BirthHandler(ProcedureHandler):
         elif relation not in rules.PARENTS and applied_as is not None:
             values.update(dict.fromkeys(prefilled))
             read_only -= prefilled
-        if relation and relation not in rules.PARENTS:
+        if relation:
+            # The parents typed in (a spouse filled in above is logged already).
+            merged = {**data, **values}
             parents_read_log(
-                data={**data, **values},
+                data=merged,
                 actor=actor,
                 reference=reference,
                 channel=AccessLog.Channel.PREFILL,
+                skip={
+                    merged.get(f"{parent}_id_number") or ""
+                    for parent in rules.PARENTS
+                    if f"{parent}_id_number" in read_only
+                },
             )
         return values, read_only
 

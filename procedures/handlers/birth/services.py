@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
@@ -22,9 +23,7 @@ if TYPE_CHECKING:
     from citizens.models import Agency
 
 # Stored untranslated in the access log (an audit record), translated when shown.
-PURPOSE_PARENTS_NAMED = gettext_noop(
-    "Birth declaration: the parents named by a declarer who is not a parent"
-)
+PURPOSE_PARENTS_NAMED = gettext_noop("Birth declaration: a parent named by ID number")
 # A birth dossier that no longer stands (its child will not be registered).
 CLOSED_STATUSES = ("refused", "rejected", "withdrawn")
 
@@ -132,15 +131,19 @@ def registered_children(
 
 
 def parents_read_log(
-    *, data: dict[str, Any], actor: User | None, reference: str, channel: str
+    *,
+    data: dict[str, Any],
+    actor: User | None,
+    reference: str,
+    channel: str,
+    skip: Iterable[str] = (),
 ) -> list[Person]:
-    """Read the records of the parents a declarer who is not a parent names by
-    ID number, and write each read to that parent's access log with its
-    purpose, once per dossier. Returns the records found."""
-    numbers = {(data.get(f"{parent}_id_number") or "").strip() for parent in rules.PARENTS} - {
-        "",
-        (data.get("declarer_id_number") or "").strip(),
-    }
+    """Read the records of the parents the declarer names by ID number (but
+    the declarer's own and those in ``skip``), and write each read to that
+    parent's access log with its purpose, once per dossier. Returns the
+    records found."""
+    numbers = {(data.get(f"{parent}_id_number") or "").strip() for parent in rules.PARENTS}
+    numbers -= {"", (data.get("declarer_id_number") or "").strip(), *skip}
     if not numbers:
         return []
     found = list(Person.objects.filter(id_number__in=numbers))
