@@ -26,7 +26,7 @@ NEXT_STEPS = {
 }
 
 
-def _next_steps(handoff: Handoff) -> str:
+def next_steps(handoff: Handoff) -> str:
     template = NEXT_STEPS.get(handoff.target)
     if template is None:
         return ""
@@ -43,7 +43,7 @@ def refusal_next_steps(agency_dossier: Dossier) -> str:
     """For a handed-on dossier that was rejected or withdrawn: the birth stays
     registered, and what the parent can do instead."""
     handoff = Handoff.objects.select_related("agency").filter(agency_dossier=agency_dossier).first()
-    return _next_steps(handoff) if handoff else ""
+    return next_steps(handoff) if handoff else ""
 
 
 def _titles(dossier: Dossier) -> list[str]:
@@ -77,6 +77,6 @@ def results_together(dossier: Dossier) -> str:
                 _("Not done by %(agency)s: %(reason)s")
                 % {"agency": agency, "reason": handoff.outcome_note or "—"}
             )
-            refused.append(_next_steps(handoff))
+            refused.append(next_steps(handoff))
     lines.append(_("They are in My documents on the portal."))
     return "\n".join([*lines, *[line for line in refused if line]])

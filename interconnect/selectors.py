@@ -123,6 +123,7 @@ class AgencyStep:
 
     handoff: Handoff
     state: str
+    state_label: Any
     label: Any
     agency_name: str
     due_date: dt.date | None
@@ -164,10 +165,12 @@ def agency_steps(dossier_id: Any, *, internal_only: bool = False) -> list[Agency
     steps = []
     for handoff in handoffs.order_by("target"):
         agency_dossier = handoff.agency_dossier
+        state = step_state(handoff)
         steps.append(
             AgencyStep(
                 handoff=handoff,
-                state=step_state(handoff),
+                state=state,
+                state_label=STATE_LABELS[state],
                 label=TARGET_LABELS.get(handoff.target, handoff.target),
                 agency_name=handoff.agency.display_name if handoff.agency else "",
                 due_date=(agency_dossier.due_date if agency_dossier else None) or handoff.due_date,
@@ -223,3 +226,28 @@ def budget_report(handoffs: QuerySet[Handoff], today: dt.date | None = None) -> 
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class HandedOnFrom:
+    dossier_code: str
+    agency_name: str
+    budget_days: int
+    due_date: dt.date | None
+
+
+def handed_on_from(agency_dossier_id: Any) -> HandedOnFrom | None:
+    """Where a handed-on dossier came from, for its receiving agency's page."""
+    handoff = (
+        Handoff.objects.filter(agency_dossier_id=agency_dossier_id)
+        .select_related("dossier__agency")
+        .first()
+    )
+    if handoff is None:
+        return None
+    return HandedOnFrom(
+        dossier_code=handoff.dossier.code or "",
+        agency_name=handoff.dossier.agency.display_name,
+        budget_days=handoff.budget_days,
+        due_date=handoff.due_date,
+    )

@@ -183,6 +183,7 @@ def _detail(
         request,
         "backoffice/dossiers/detail.html",
         {
+            **_handoff_context(dossier),
             "agency": agency,
             "dossier": _tag(dossier),
             "answers": _answer_rows(dossier),
@@ -197,6 +198,18 @@ def _detail(
         },
         status=status,
     )
+
+
+def _handoff_context(dossier: Dossier) -> dict[str, Any]:
+    """Each agency's step of a dossier handed on to others; for a dossier handed
+    on by another agency, where it came from (a reference only: that agency's
+    dossier is not for this one to open)."""
+    from interconnect import selectors as handoffs
+
+    context: dict[str, Any] = {"agency_steps": handoffs.agency_steps(dossier.pk)}
+    if dossier.channel == Dossier.Channel.LINKED:
+        context["handed_on_from"] = handoffs.handed_on_from(dossier.pk)
+    return context
 
 
 def _status_label(value: str) -> str:

@@ -91,6 +91,8 @@ STEP_LABELS: dict[str, Any] = {
     "hand_back": gettext_lazy("Result handed over"),
     "withdraw": gettext_lazy("Withdrawn"),
     "apologise": gettext_lazy("Apology: new promised date"),
+    "hand_in": gettext_lazy("Handed on from your registered birth: received, promised date set"),
+    "need_verification": gettext_lazy("Verification needed: promised date moved later"),
 }
 # Whose reason the applicant reads on their own dossier.
 REASON_SHOWN = {
@@ -255,6 +257,31 @@ def _detail_context(
         "resume_url": resume_url(dossier),
         "pay_url": pay_url(dossier) if row.ask.code == "pay_fee" else "",
         "is_applicant": dossier.applicant_id == request.user.pk,
+        **_handoff_context(dossier),
+    }
+
+
+def _handoff_context(dossier: Dossier) -> dict[str, Any]:
+    """Each agency the dossier was handed on to, with its step and date (and,
+    for a refusal, what to do next); for a dossier handed on by another
+    agency, where it came from."""
+    from interconnect import notices
+    from interconnect import selectors as handoffs
+
+    steps = handoffs.agency_steps(dossier.pk, internal_only=True)
+    return {
+        "agency_steps": [
+            {
+                "step": step,
+                "next": notices.next_steps(step.handoff) if step.state == "refused" else "",
+            }
+            for step in steps
+        ],
+        "handed_on_from": (
+            handoffs.handed_on_from(dossier.pk)
+            if dossier.channel == Dossier.Channel.LINKED
+            else None
+        ),
     }
 
 
