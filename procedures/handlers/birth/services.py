@@ -164,35 +164,6 @@ def parents_read_log(
     return found
 
 
-def certificate_parents(data: dict[str, Any], child: Person | None = None) -> dict[str, Any]:
-    """What the birth certificate shows of each parent: name, year of birth,
-    ethnicity, nationality and residence, from the linked record or else the
-    declaration's free text. ``None`` for an unknown father (his section of
-    the certificate stays empty)."""
-    from citizens.reference import ETHNICITY_NAMES
-
-    sections: dict[str, Any] = {}
-    for parent in rules.PARENTS:
-        if parent == "father" and data.get("father_unknown"):
-            sections[parent] = None
-            continue
-        record = getattr(child, parent) if child is not None else None
-        if record is not None:
-            sections[parent] = {
-                "name": record.full_name,
-                "birth_year": record.birth_date.year,
-                "ethnicity": ETHNICITY_NAMES.get(record.ethnicity, record.ethnicity),
-                "nationality": record.nationality,
-                "residence": ", ".join(
-                    p for p in (record.permanent_address, str(record.permanent_unit or "")) if p
-                ),
-            }
-            continue
-        values = {detail: data.get(f"{parent}_{detail}") or "" for detail in rules.PARENT_DETAILS}
-        sections[parent] = values if any(values.values()) else None
-    return sections
-
-
 # --- Writes -------------------------------------------------------------------------------
 
 PARENT_NOT_FOUND = {
