@@ -6,9 +6,9 @@ When the ward approves a birth dossier, the child's record exists (see
 - the ward police serving the child's household (``residence``): permanent
   residence in that household, shaped as the residence handler's data;
 - the social-insurance office serving it (``insurance``): the child's
-  health-insurance card, shaped as the card handler's data; not for a child
-  who is 6 or older at registration (a late registration: the free card is for
-  children under 6);
+  health-insurance card, shaped as the card handler's data; only for a child
+  under 6 at registration (``rules.gets_free_card``: a late registration of an
+  older child gets no free card);
 - the civil-status registry of the Ministry of Justice (``civil_registry``),
   only where ``EGOV_CIVIL_REGISTRY_URL`` is configured.
 
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 RESIDENCE, INSURANCE, CIVIL_REGISTRY = "residence", "insurance", "civil_registry"
 BUDGET_DAYS = 2  # Decree 63/2024: each agency's time budget, in working days
-CARD_MAX_AGE = 6  # the free card is for children under 6
 YES, NO = "yes", "no"
 # Residence: a newborn lives with a parent, in the parent's (or a relative's) home.
 LEGAL_BASIS = "relatives_home"
@@ -67,33 +66,28 @@ def receiving_agency(
     return None
 
 
-def relation_to_head(
+def _relation(
     head: Person | None, mother: Person | None, father: Person | None, data: dict[str, Any]
 ) -> str:
-    """The child's relation to the head of the household it joins: the head's
-    child, or grandchild when the head is a grandparent, else "other"."""
-    if head is None:
-        return "child"
-    parents = [p for p in (mother, father) if p is not None]
-    if head.pk in {p.pk for p in parents}:
-        return "child"
-    grandparents = {pk for p in parents for pk in (p.mother_id, p.father_id) if pk}
-    declarer = (data.get("declarer_id_number") or "").strip()
-    if head.pk in grandparents or (
-        data.get("declarer_relation") == "grandparent" and declarer == head.id_number
-    ):
-        return "grandchild"
-    return "other"
+    """The child's relation to the head of the household it joins: as worked
+    out when the declaration was checked, else from the records now."""
+    from procedures.handlers.birth.handler import relation_to_head
+
+    if data.get("relation_to_head"):
+        return data["relation_to_head"]
+    return relation_to_head(head, mother, father, data) if head is not None else "child"
 
 
-def _consent(head: Person | None, relation: str, data: dict[str, Any]) -> str:
-    """The head consents: the head is a parent (their own home), the head
-    declared the birth, or the declaration says so."""
-    if head is None or relation == "child":
+def _consent(
+    head: Person | None, mother: Person | None, father: Person | None, data: dict[str, Any]
+) -> str:
+    """The head consents: the head is a parent (their own home) or declared
+    the birth, or the declaration says the head consents."""
+    if head is None or head.pk in {p.pk for p in (mother, father) if p is not None}:
         return YES
     if (data.get("declarer_id_number") or "").strip() == head.id_number:
         return YES
-    answer = data.get("head_consents", data.get("household_head_consents"))
+    answer = data.get("head_consents")
     return YES if answer in (True, YES, "on", "true") else NO
 
 
@@ -129,7 +123,7 @@ def birth_handoffs(procedure: Procedure, dossier: DossierView) -> list[HandoffSp
     ward = dossier.agency.unit if dossier.agency else None
     specs: list[HandoffSpec] = []
     if household is not None:
-        relation = relation_to_head(household.head, mother, father, data)
+        relation = _relation(household.head, mother, father, data)
         specs.append(
             HandoffSpec(
                 target=RESIDENCE,
@@ -141,13 +135,13 @@ def birth_handoffs(procedure: Procedure, dossier: DossierView) -> list[HandoffSp
                     "household_number": household.number,
                     "relation": relation,
                     "legal_basis": LEGAL_BASIS,
-                    "head_consents": _consent(household.head, relation, data),
+                    "head_consents": _consent(household.head, mother, father, data),
                     "start_date": today.isoformat(),
                     **_child_fields(child),
                 },
             )
         )
-    if child.age_on(today) < CARD_MAX_AGE:
+    if rules.gets_free_card(child.birth_date, today):
         specs.append(
             HandoffSpec(
                 target=INSURANCE,
