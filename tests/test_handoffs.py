@@ -323,6 +323,23 @@ def test_the_whole_journey_brings_three_results_together_with_one_notice(world, 
     assert not [m for m in mail.outbox if card_dossier.code in m.subject and "sẵn" in m.subject]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_journey_with_real_commits(world):
+    """The same journey with each step committed, as in production (tasks run
+    eagerly when their transaction commits)."""
+    birth = world.register_birth()
+    handoffs = handoffs_of(birth)
+    assert {h.status for h in handoffs.values()} == {Handoff.Status.DELIVERED}
+    for handoff in handoffs.values():
+        world.decide(handoff.agency_dossier)
+    birth.refresh_from_db()
+    assert birth.status == S.RESULT_READY
+    assert WalletDocument.objects.filter(owner=world.parent).count() == 3
+    assert Notification.objects.filter(
+        event__dossier=birth, event__action="mark_result_ready", email_sent_at__isnull=False
+    ).exists()
+
+
 def test_staff_cannot_mark_the_birth_result_ready_while_handoffs_are_open(world, run_on_commit):
     birth = run_on_commit(world.register_birth)
     with pytest.raises(ConflictError) as error:
@@ -391,6 +408,11 @@ def test_the_civil_registry_handoff_exists_only_where_it_is_configured(
     world, run_on_commit, settings
 ):
     settings.EGOV_CIVIL_REGISTRY_URL = "https://registry.example.vn/births"
+    settings.EGOV_CIVIL_REGISTRY_SECRET = ""
+    assert "civil_registry" not in handoffs_of(
+        world.decide(world.file_birth(full_name="Trần Minh Khang"))
+    )
+    settings.EGOV_CIVIL_REGISTRY_SECRET = "shared-secret-for-tests"
     birth = world.file_birth()
     # The registry is not called here (no on-commit): only the outbox rows are checked.
     birth = world.decide(birth)

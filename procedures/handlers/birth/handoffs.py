@@ -10,7 +10,8 @@ When the ward approves a birth dossier, the child's record exists (see
   under 6 at registration (``rules.gets_free_card``: a late registration of an
   older child gets no free card);
 - the civil-status registry of the Ministry of Justice (``civil_registry``),
-  only where ``EGOV_CIVIL_REGISTRY_URL`` is configured.
+  only where the connector is configured (``EGOV_CIVIL_REGISTRY_URL`` and
+  ``EGOV_CIVIL_REGISTRY_SECRET``, see docs/civil-registry-connector.md).
 
 Each payload holds only what its receiver needs. The interconnection
 (``interconnect.services``) stores one handoff per spec and delivers it.
@@ -157,7 +158,7 @@ def birth_handoffs(procedure: Procedure, dossier: DossierView) -> list[HandoffSp
                 },
             )
         )
-    if settings.EGOV_CIVIL_REGISTRY_URL:
+    if settings.EGOV_CIVIL_REGISTRY_URL and settings.EGOV_CIVIL_REGISTRY_SECRET:
         specs.append(
             HandoffSpec(
                 target=CIVIL_REGISTRY,
