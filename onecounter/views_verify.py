@@ -53,9 +53,12 @@ THROTTLED = _("Too many checks. For your security, try again later.")
 
 def _private(response: HttpResponse) -> HttpResponse:
     """Never indexed, never sent on as a referrer, never kept by a shared cache
-    (``never_cache`` on the views adds ``Cache-Control: private, no-store``)."""
+    (``never_cache`` on the views adds ``Cache-Control: private, no-store``),
+    and never written to the log: Django's request logger writes the path of
+    every 4xx answer, and the path holds the code."""
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
+    response._has_been_logged = True  # read by django.utils.log.log_response
     return response
 
 
@@ -301,6 +304,9 @@ class VerifyDocumentApi(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        return _private(super().finalize_response(request, response, *args, **kwargs))
+
     @extend_schema(
         operation_id="verify_document",
         tags=["verification"],
@@ -334,7 +340,7 @@ class VerifyDocumentApi(APIView):
         )
         response = Response(VerifiedDocumentSerializer(verification.public_view(document)).data)
         response["Cache-Control"] = "private, no-store"
-        return _private(response)
+        return response
 
 
 api_urlpatterns = [
