@@ -211,6 +211,8 @@ class CeleryHarness:
             "CELERY_BROKER_URL": redis.url,
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "EGOV_VAR_DIR": str(self.var_dir),
+            # The external registry connector is off unless a test turns it on.
+            "EGOV_CIVIL_REGISTRY_URL": "",
             "PYTHONUNBUFFERED": "1",
         }
 
@@ -262,6 +264,7 @@ def celery_worker(transactional_db, settings, tmp_path, request):
     harness.private_dir.mkdir(parents=True)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = redis.url
+    settings.EGOV_CIVIL_REGISTRY_URL = ""
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
