@@ -1,5 +1,7 @@
 """Connector to the external civil-status registry (the Ministry of Justice's
-registration software).
+registration software): the signed delivery out, and the writes of its
+callback in (``outcome_record``, ``callback_log``; the view is
+``views_registry``).
 
 The handoff dispatcher calls ``post_birth(handoff)`` for a handoff whose target
 is ``civil_registry``. It POSTs the handoff's payload as canonical JSON (keys
@@ -34,11 +36,16 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from egov.errors import ConflictError
 from interconnect.errors import DeliveryFailed
+from interconnect.models import Handoff, HandoffMessage
 
 if TYPE_CHECKING:
-    from interconnect.models import Handoff
+    import datetime as dt
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # How much of a receiver's answer is kept in an error (the message log keeps it).
@@ -181,4 +188,72 @@ def post_birth(handoff: Handoff, *, message_id: str | uuid.UUID | None = None) -
         reference=str(reference),
         message_id=message_id,
         request_sha256=request_sha256(body),
+    )
+
+
+# --- The callback's writes ---------------------------------------------------------------------
+
+OUTCOMES = {"registered": Handoff.Status.COMPLETED, "rejected": Handoff.Status.REFUSED}
+# A handoff in one of these states may still receive its outcome (a callback can
+# overtake the delivery task's own bookkeeping, or follow an attempt that timed
+# out on the portal's side but reached the registry).
+OPEN_STATUSES = (Handoff.Status.PENDING, Handoff.Status.DELIVERED, Handoff.Status.FAILED)
+
+
+def outcome_record(*, handoff_id: Any, outcome: str, reference: str, note: str) -> bool:
+    """Record the registry's outcome for a handoff, once, under its row lock:
+    ``registered`` completes it with the registry's reference, ``rejected``
+    refuses it with the note. Returns False when this outcome was already
+    recorded (nothing changes); raises ``ConflictError`` when it contradicts
+    the recorded one."""
+    wanted = OUTCOMES[outcome]
+    with transaction.atomic():
+        handoff = Handoff.objects.select_for_update().get(pk=handoff_id)
+        if handoff.status == wanted and (
+            wanted == Handoff.Status.REFUSED or handoff.external_reference == reference
+        ):
+            return False
+        if handoff.status not in OPEN_STATUSES:
+            raise ConflictError(
+                _("This contradicts the outcome already recorded for the handoff."),
+                code="conflict",
+                data={"status": handoff.status, "reference": handoff.external_reference},
+            )
+        now = timezone.now()
+        handoff.status = wanted
+        handoff.finished_at = now
+        handoff.delivered_at = handoff.delivered_at or now
+        handoff.next_attempt_at = None
+        if reference:
+            handoff.external_reference = reference
+        if note or wanted == Handoff.Status.REFUSED:
+            handoff.outcome_note = note
+        handoff.save(
+            update_fields=[
+                "status",
+                "finished_at",
+                "delivered_at",
+                "next_attempt_at",
+                "external_reference",
+                "outcome_note",
+            ]
+        )
+    return True
+
+
+def callback_log(
+    *, handoff: Handoff, body: bytes, status: int, response: str, error: str, started: dt.datetime
+) -> HandoffMessage:
+    """Log one callback received for the handoff (valid or not)."""
+    return HandoffMessage.objects.create(
+        handoff=handoff,
+        direction=HandoffMessage.Direction.IN,
+        dossier_ref=handoff.dossier.code or str(handoff.dossier_id),
+        kind="callback",
+        request_sha256=request_sha256(body),
+        response_status=status,
+        response=response[:MAX_BODY_KEPT],
+        error=error,
+        started_at=started,
+        finished_at=timezone.now(),
     )

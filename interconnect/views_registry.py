@@ -36,7 +36,6 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.utils import timezone
@@ -45,17 +44,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from egov.errors import ConflictError
 from interconnect import registry_client
-from interconnect.models import Handoff, HandoffMessage
+from interconnect.models import Handoff
 
 # A callback signed further than this from the portal's clock is refused.
 TIMESTAMP_WINDOW_SECONDS = 5 * 60
 MAX_CALLBACK_BYTES = 64 * 1024
-OUTCOMES = {"registered": Handoff.Status.COMPLETED, "rejected": Handoff.Status.REFUSED}
-# A handoff in one of these states may still receive its outcome (a callback can
-# overtake the delivery task's own bookkeeping, or follow an attempt that timed
-# out on the portal's side but reached the registry).
-OPEN_STATUSES = (Handoff.Status.PENDING, Handoff.Status.DELIVERED, Handoff.Status.FAILED)
+OUTCOMES = registry_client.OUTCOMES
 
 
 class CallbackError(Exception):
@@ -142,44 +138,6 @@ def _validated(data: dict[str, Any] | None) -> tuple[str, str, str, str]:
     return key, outcome, reference.strip(), note.strip()
 
 
-def _apply(handoff_id: Any, outcome: str, reference: str, note: str) -> tuple[int, str, str]:
-    """Record the outcome once. Returns (HTTP status, code, message)."""
-    with transaction.atomic():
-        handoff = Handoff.objects.select_for_update().get(pk=handoff_id)
-        wanted = OUTCOMES[outcome]
-        if handoff.status == wanted and (
-            wanted == Handoff.Status.REFUSED or handoff.external_reference == reference
-        ):
-            return 200, "unchanged", _("This outcome was already recorded.")
-        if handoff.status not in OPEN_STATUSES:
-            raise CallbackError(
-                409,
-                "conflict",
-                _("This contradicts the outcome already recorded for the handoff."),
-                {"status": handoff.status, "reference": handoff.external_reference},
-            )
-        now = timezone.now()
-        handoff.status = wanted
-        handoff.finished_at = now
-        handoff.delivered_at = handoff.delivered_at or now
-        handoff.next_attempt_at = None
-        fields = ["status", "finished_at", "delivered_at", "next_attempt_at"]
-        if wanted == Handoff.Status.COMPLETED:
-            handoff.external_reference = reference
-            fields.append("external_reference")
-            if note:
-                handoff.outcome_note = note
-                fields.append("outcome_note")
-        else:
-            handoff.outcome_note = note
-            fields.append("outcome_note")
-            if reference:
-                handoff.external_reference = reference
-                fields.append("external_reference")
-        handoff.save(update_fields=fields)
-    return 200, "ok", _("The outcome is recorded.")
-
-
 @csrf_exempt
 @never_cache
 @require_POST
@@ -200,24 +158,29 @@ def callback(request: HttpRequest) -> JsonResponse:
         _key, outcome, reference, note = _validated(data)
         if handoff is None:
             raise CallbackError(404, "unknown_handoff", _("No handoff has this key."))
-        status, code, message = _apply(handoff.pk, outcome, reference, note)
+        try:
+            changed = registry_client.outcome_record(
+                handoff_id=handoff.pk, outcome=outcome, reference=reference, note=note
+            )
+        except ConflictError as exc:
+            raise CallbackError(409, exc.code, str(exc.message), exc.data) from exc
+        if changed:
+            status, code, message = 200, "ok", _("The outcome is recorded.")
+        else:
+            status, code, message = 200, "unchanged", _("This outcome was already recorded.")
         error = ""
     except CallbackError as exc:
         status, code, message, data_out = exc.status, exc.code, exc.message, exc.data
         error = code
     response = _answer(status, code, message, data_out)
     if handoff is not None:
-        HandoffMessage.objects.create(
+        registry_client.callback_log(
             handoff=handoff,
-            direction=HandoffMessage.Direction.IN,
-            dossier_ref=handoff.dossier.code or str(handoff.dossier_id),
-            kind="callback",
-            request_sha256=registry_client.request_sha256(body),
-            response_status=status,
+            body=body,
+            status=status,
             response=response.content.decode("utf-8"),
             error=error,
-            started_at=started,
-            finished_at=timezone.now(),
+            started=started,
         )
     return response
 

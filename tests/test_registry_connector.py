@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -424,3 +426,22 @@ def test_the_callback_is_off_when_the_connector_is_not_configured(settings):
 @pytest.mark.django_db
 def test_the_callback_takes_only_post(configured):
     assert Client().get(reverse(CALLBACK)).status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_callbacks_at_the_same_moment_record_the_outcome_once(configured):
+    handoff = make_handoff()
+
+    def send(_):
+        try:
+            return call_back(registered(handoff)).json()["code"]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = sorted(pool.map(send, range(4)))
+
+    assert codes == ["ok", "unchanged", "unchanged", "unchanged"]
+    handoff.refresh_from_db()
+    assert handoff.status == Handoff.Status.COMPLETED
+    assert HandoffMessage.objects.filter(handoff=handoff, response_status=200).count() == 4
