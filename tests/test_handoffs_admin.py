@@ -358,3 +358,39 @@ def test_the_dossier_pages_show_each_agencys_step(world, run_on_commit):
     # ...and the handed-on dossier is among the parent's own, to answer it there
     own = parent.get(f"/me/dossiers/{handoffs['insurance'].agency_dossier_id}/")
     assert own.status_code == 200
+
+
+@pytest.fixture
+def broker_down():
+    """The broker is unreachable (a closed port), tasks are not run in-process,
+    and nothing waits to reconnect."""
+    from egov.celery import app
+
+    down = {
+        "task_always_eager": False,
+        "broker_url": "redis://127.0.0.1:1/0",
+        "task_publish_retry": False,
+        "broker_connection_retry": False,
+        "broker_connection_max_retries": 0,
+        "broker_connection_timeout": 0.2,
+        "broker_transport_options": {"max_retries": 0, "socket_connect_timeout": 0.2},
+    }
+    saved = {key: app.conf[key] for key in down}
+    app.conf.update(down)
+    app._pool = None
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+        app._pool = None
+
+
+def test_a_broker_outage_when_enqueuing_never_fails_the_approval(
+    world, broker_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        birth = world.register_birth()
+    # The approval stands; the handoffs wait in the outbox for the sweep.
+    assert birth.status == S.APPROVED
+    assert {h.status for h in handoffs_of(birth).values()} == {Handoff.Status.PENDING}
+    assert {h.attempts for h in handoffs_of(birth).values()} == {0}
