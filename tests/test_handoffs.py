@@ -643,3 +643,16 @@ def test_handing_back_the_birth_results_hands_back_those_that_came_with_them(wor
     assert Dossier.objects.get(pk=birth.pk).status == S.RETURNED
     for handoff in handoffs.values():
         assert Dossier.objects.get(pk=handoff.agency_dossier_id).status == S.RETURNED
+
+
+def test_the_sweep_joins_a_dossier_whose_handoffs_all_finished(world, run_on_commit):
+    # As after a crash between an agency's decision and the join.
+    birth = run_on_commit(world.register_birth)
+    Handoff.objects.filter(dossier=birth).update(
+        status=Handoff.Status.COMPLETED, finished_at=timezone.now()
+    )
+    assert handoff_services.unjoined_dossiers() == [birth.pk]
+    run_on_commit(handoff_tasks.sweep_handoffs)
+    birth.refresh_from_db()
+    assert birth.status == S.RESULT_READY
+    assert handoff_services.unjoined_dossiers() == []
