@@ -748,12 +748,13 @@ def _kind_for(document: DossierDocument, kinds: list[str]) -> str:
 
 def _deliver_own(dossier: Dossier, *, owner_id: Any = None) -> list[WalletDocument]:
     """Each rendered result of the dossier into the wallet of ``owner_id``
-    (default: its applicant), once (``wallet_document_once``)."""
+    (default: its applicant), once (``wallet_document_once``); a result that
+    was replaced by a new copy is not brought back."""
     owner_id = owner_id or dossier.applicant_id
     if owner_id is None:  # a walk-in without an e-account
         return []
     results = list(
-        dossier.documents.filter(kind=DossierDocument.Kind.RESULT)
+        dossier.documents.filter(kind=DossierDocument.Kind.RESULT, replaced_by__isnull=True)
         .exclude(file="")
         .order_by("created_at")
     )
