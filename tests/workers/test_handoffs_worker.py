@@ -301,7 +301,7 @@ def test_the_broker_down_when_the_parent_submits_delays_but_loses_nothing(celery
     assert response.status_code == 200, response.content
     code = response.json()["code"]
     assert code.startswith(f"UBLB-{timezone.localdate():%y%m%d}-")
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 15  # no hanging on the broker
     birth = Dossier.objects.get(pk=draft.pk)
     assert (birth.status, birth.code) == (S.SUBMITTED, code)
     assert DossierEvent.objects.filter(dossier=birth, action="submit", processed_at=None).exists()
@@ -382,12 +382,11 @@ def test_the_external_registry_failing_then_timing_out_ends_in_a_failed_handoff_
             received[0].json["child"]["id_number"]
             == Person.objects.get(source=f"birth:{birth.code}").id_number
         )
-        # ... the gaps between attempts grow (1 s, then 2 s, after a 1 s timeout)
-        gaps = [
-            (b.started_at - a.started_at).total_seconds()
-            for a, b in zip(attempts, attempts[1:], strict=False)
-        ]
-        assert gaps[0] >= 0.9 and gaps[1] >= gaps[0] + 0.9
+        # ... each attempt waits at least the backoff after the one before (1 s, then
+        # 2 s); a busy worker may start it later, never earlier
+        starts = [m.started_at for m in attempts]
+        assert (starts[1] - starts[0]).total_seconds() >= 0.95
+        assert (starts[2] - starts[1]).total_seconds() >= 1.95
         # ... and the other agencies were not held up
         wait_until(lambda: all_delivered(birth), 30, "the handoffs to the agencies")
 
