@@ -471,11 +471,6 @@ def decide_after_receipt(dossier, staff):
     return dossier
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="onecounter.wallet._deliver_own must skip superseded results (replaced_by set); "
-    "until then a later delivery (e.g. on hand-back) puts the old copy back in the wallet",
-)
 def test_a_later_delivery_does_not_bring_the_superseded_copy_back_to_the_wallet(world):
     dossier = register_birth(world)
     wallet.deliver_results(dossier)
