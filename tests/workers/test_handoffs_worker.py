@@ -38,6 +38,8 @@ from onecounter.models import (
     WalletDocument,
 )
 from onecounter.models import DossierStatus as S
+from tests.conftest import enrol_totp
+from tests.factories import UserFactory
 from tests.test_handoffs import World
 from tests.workers.conftest import raw_connection, wait_until
 from tests.workers.registry_server import FakeRegistry
@@ -392,8 +394,13 @@ def test_the_external_registry_failing_then_timing_out_ends_in_a_failed_handoff_
 
         # When the registry is back and an administrator retries
         registry.mode = "ok"
-        head = world.user("UBLB", Role.HEAD)
-        handoff_services.handoff_retry(actor=head, handoff_id=failed.pk)
+        administrator = UserFactory(full_name="Quản trị hệ thống", is_superuser=True, is_staff=True)
+        enrol_totp(administrator)
+        back_office = Client()
+        back_office.force_login(administrator)
+        retried = back_office.post(reverse("api:backoffice-handoff-retry", args=[failed.pk]))
+        assert retried.status_code == 200, retried.content
+        assert retried.json()["status"] == H.PENDING
 
         # Then it is delivered, with the registry's acknowledgement
         delivered = wait_until(
