@@ -21,7 +21,11 @@ the (trimmed) values.
 The whole import is one transaction: it loads everything that is valid, or
 nothing if the database refuses something (which the rules are there to
 prevent). On PostgreSQL it holds a SHARE ROW EXCLUSIVE lock on the person
-table for its duration: reads go on, other writes to persons wait.
+table for its duration: reads go on, other writes to persons wait. A big
+load into a smaller table (``bulk_wanted``: a first load of a city) runs in
+bulk mode (``_Bulk``): the secondary indexes and foreign keys of the
+population tables are dropped before the write and rebuilt after it, in the
+same transaction, which then also locks those tables against reads.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import csv
 import datetime as dt
 import io
 import itertools
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -121,6 +126,7 @@ class ImportResult:
     rejects_path: Path | None = None
     reject_counts: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    bulk: bool = False
 
     @property
     def rows_per_second(self) -> float:
@@ -145,6 +151,8 @@ class ImportResult:
         ]
         for code, count in sorted(self.reject_counts.items(), key=lambda kv: (-kv[1], kv[0])):
             out.append(f"  {code:<24} {count:>10,}")
+        if self.bulk:
+            out.append("Bulk load: indexes and foreign keys were rebuilt after the write.")
         if self.rejects_path:
             out.append(f"Rejected rows:  {self.rejects_path}")
         if self.dry_run:
@@ -206,8 +214,9 @@ class _Dialect:
     fence = ""  # keeps a subquery from being inlined into its parent
     on_commit_drop = ""
 
-    def new_ids(self, seq: str) -> str:
-        """A new UUID for each row (``seq``: the row's number in the import)."""
+    def new_ids(self, seq: str, salt: int = 0) -> str:
+        """A new UUID for each row (``seq``: the row's number in the import;
+        ``salt`` tells tables apart)."""
         raise NotImplementedError
 
     def c(self, expr: str) -> str:
@@ -237,14 +246,18 @@ class _Postgres(_Dialect):
     fence = " OFFSET 0"
     on_commit_drop = " ON COMMIT DROP"
 
-    def new_ids(self, seq: str) -> str:
-        # Time-ordered (UUID version 7 layout: the import's start in ms, then the
-        # row number, then 62 random bits), so new rows land at the end of the
-        # primary-key and foreign-key indexes instead of all over them.
+    def new_ids(self, seq: str, salt: int = 0) -> str:
+        # Time-ordered (UUID version 7 layout: the import's start in ms plus
+        # row // 4096, the version, row % 4096, then the variant and 62 bits of
+        # a hash of the row number keyed with a random number drawn for the
+        # import), so new rows land at the end of the primary-key and
+        # foreign-key indexes instead of all over them. Built from two bigints:
+        # text formatting and gen_random_uuid() per row cost 4 s a million.
+        # hashint8extended is PostgreSQL's (11+) seeded 64-bit integer hash.
         return (
-            f"CAST(lpad(to_hex(%(uuid_ms)s + ({seq} >> 12)), 12, '0') || '7' "
-            f"|| lpad(to_hex({seq} & 4095), 3, '0') "
-            f"|| substr(CAST(gen_random_uuid() AS text), 19) AS uuid)"
+            f"CAST(encode(int8send(((%(uuid_ms)s + ({seq} >> 12)) << 16) | 28672 "
+            f"| ({seq} & 4095)) || int8send((hashint8extended({seq}, %(uuid_seed)s + {salt}) "
+            "& 4611686018427387903) | -9223372036854775808), 'hex') AS uuid)"
         )
 
     def c(self, expr: str) -> str:
@@ -261,15 +274,26 @@ class _Postgres(_Dialect):
         # Twice as fast as the regular expression ^[0-9]{n}$ (which it equals).
         return f"(octet_length({expr}) = {n} AND ltrim({expr}, '0123456789') = '')"
 
+    # Every real date from 1900 to 2100, written YYYY-MM-DD, is a row of the
+    # import_dates table (_prepare): looking a value up in it (a hashed
+    # subplan) costs a fifth of a regular expression, and almost every date
+    # of a population file is there. Other values take the expressions.
+    _KNOWN_DATE = "{expr} IN (SELECT d FROM import_dates)"
+
     def date_format(self, expr: str) -> str:
-        return f"({expr} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$')"
+        return (
+            f"(CASE WHEN {self._KNOWN_DATE.format(expr=expr)} THEN true "
+            f"ELSE {expr} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' END)"
+        )
 
     def is_date(self, expr: str) -> str:
-        # Cheaper: the pattern already bounds month and day; only days 29-31
-        # need the length of the month.
+        # The pattern already bounds month and day; only days 29-31 need the
+        # length of the month.
         pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
         return (
-            f"(CASE WHEN {expr} ~ '{pattern}' THEN (CASE WHEN substr({expr}, 9, 2) "
+            f"(CASE WHEN {self._KNOWN_DATE.format(expr=expr)} THEN true "
+            f"WHEN {self.c(expr)} BETWEEN '1900' AND '2101' THEN false "
+            f"WHEN {expr} ~ '{pattern}' THEN (CASE WHEN substr({expr}, 9, 2) "
             f"IN ('29', '30', '31') THEN {super().is_date(expr)} ELSE true END) ELSE false END)"
         )
 
@@ -301,7 +325,7 @@ class _Postgres(_Dialect):
 class _Sqlite(_Dialect):
     vendor = "sqlite"
 
-    def new_ids(self, seq: str) -> str:
+    def new_ids(self, seq: str, salt: int = 0) -> str:
         return self.new_uuid()
 
     def digits(self, expr: str, n: int) -> str:
@@ -796,7 +820,7 @@ def _cross_row_sql(d: _Dialect) -> list[tuple[str, str]]:
     ]
 
 
-def _parent_age_sql(d: _Dialect) -> list[str]:
+def _parent_age_sql(d: _Dialect, persons_exist: bool = True) -> list[str]:
     """A parent (from the file's rows valid so far, else from the database) must be
     MIN_PARENT_AGE years older. Dates are ISO text, so they compare as text."""
     limit = (
@@ -807,16 +831,18 @@ def _parent_age_sql(d: _Dialect) -> list[str]:
         "(SELECT father_id_number FROM import_stage WHERE father_id_number IS NOT NULL "
         "UNION SELECT mother_id_number FROM import_stage WHERE mother_id_number IS NOT NULL)"
     )
-    known = (
-        f"CREATE TEMP TABLE import_known{d.on_commit_drop} AS "
-        f"SELECT id_number, {limit} AS limit_date FROM ("
-        f"SELECT s.id_number, s.birth_date FROM import_stage s WHERE s.errors IS NULL "
-        f"AND s.id_number IN {parents} "
+    in_database = (
         "UNION ALL "
         f"SELECT p.id_number, {d.date_text('p.birth_date')} FROM citizens_person p "
         f"WHERE p.id_number IN {parents} "
         "AND NOT EXISTS (SELECT 1 FROM import_stage s "
-        "WHERE s.id_number = p.id_number AND s.errors IS NULL)) k"
+        "WHERE s.id_number = p.id_number AND s.errors IS NULL)"
+    )
+    known = (
+        f"CREATE TEMP TABLE import_known{d.on_commit_drop} AS "
+        f"SELECT id_number, {limit} AS limit_date FROM ("
+        f"SELECT s.id_number, s.birth_date FROM import_stage s WHERE s.errors IS NULL "
+        f"AND s.id_number IN {parents} {in_database if persons_exist else ''}) k"
     )
     codes = (
         "rtrim(coalesce(CASE WHEN c.birth_date < f.limit_date THEN 'father_age,' END, '') "
@@ -944,6 +970,7 @@ class _CopyStream(io.TextIOBase):
 _TEMP_TABLES = [
     "import_stage",
     "import_units",
+    "import_dates",
     "import_names",
     "import_known",
     "import_ids",
@@ -964,13 +991,17 @@ def population_import(
     today: dt.date | None = None,
     using: str = DEFAULT_DB_ALIAS,
     progress: Progress = _no_progress,
+    bulk: bool | None = None,
 ) -> ImportResult:
     """Load (or refresh) person records from a CSV file; see the module docstring.
 
     ``rejects_path`` defaults to ``<file>.rejects.csv`` beside the file and is
     only written when a row is rejected. ``today`` (default: the local date)
     is the limit for dates of birth and the default membership start.
-    Raises ``ImportFileError`` when the file cannot be read at all.
+    ``bulk`` (PostgreSQL only): write into the tables with their secondary
+    indexes and foreign keys dropped, then rebuild them (``_Bulk``); None
+    decides by size (``bulk_wanted``). Raises ``ImportFileError`` when the
+    file cannot be read at all.
     """
     path = Path(path)
     started = time.monotonic()
@@ -989,6 +1020,7 @@ def population_import(
         "source": f"import {path.name}"[:100],
         "actor": actor_id.hex if actor_id is not None and d.vendor == "sqlite" else actor_id,
         "uuid_ms": int(now.timestamp() * 1000),
+        "uuid_seed": secrets.randbits(62),
     }
     progress("prepare", 0, None)
     with transaction.atomic(using=using):
@@ -996,13 +1028,14 @@ def population_import(
             _prepare(cursor, d, params)
             bad_shape = _stage(cursor, d, path, header, result, progress)
             progress("validate", 0, None)
+            persons_exist = _persons_exist(cursor)
             _normalise(cursor, d, params)
-            _validate(cursor, d, params)
+            _validate(cursor, d, params, persons_exist)
             result.rejected, result.reject_counts = _write_rejects(
                 cursor, header, bad_shape, path, rejects_path, result
             )
             if not dry_run:
-                _apply(cursor, d, params, result, progress)
+                _apply(cursor, d, params, result, progress, persons_exist, bulk)
             _cleanup(cursor, d)
         if dry_run:
             transaction.set_rollback(True, using=using)
@@ -1014,10 +1047,11 @@ def population_import(
             # the name index's pending list merged now rather than by a search.
             for table in ("citizens_person", "citizens_household", "citizens_householdmembership"):
                 cursor.execute(f"ANALYZE {table}")
-            cursor.execute(
-                "SELECT gin_clean_pending_list(c.oid) FROM pg_class c "
-                "WHERE c.relname = 'person_name_trgm' AND c.relkind = 'i'"
-            )
+            if not result.bulk:  # a rebuilt index has no pending list
+                cursor.execute(
+                    "SELECT gin_clean_pending_list(c.oid) FROM pg_class c "
+                    "WHERE c.relname = 'person_name_trgm' AND c.relkind = 'i'"
+                )
     result.seconds = time.monotonic() - started
     progress("done", result.rows_read, result.rows_read)
     return result
@@ -1031,6 +1065,14 @@ def _run(cursor, sql: str, params: dict) -> int:
 
 def _prepare(cursor, d: _Dialect, params: dict) -> None:
     if d.vendor == "postgresql":
+        # Room for the staging tables in this backend's memory (they are
+        # scanned a dozen times). Only possible before the session's first
+        # temporary table: otherwise the session keeps its setting.
+        try:
+            with transaction.atomic(using=cursor.db.alias):
+                _run(cursor, "SET LOCAL temp_buffers = '1GB'", params)
+        except DatabaseError:
+            pass
         # Bulk work, for this transaction only: memory for hashes and sorts; no JIT
         # (compiling the rule expressions costs more than it saves); small samples
         # when analysing the staging tables (row counts are what the planner needs).
@@ -1063,6 +1105,13 @@ def _prepare(cursor, d: _Dialect, params: dict) -> None:
         f"WHERE era = '{UNIT_ERA}' AND level = '{UNIT_LEVEL}'",
         params,
     )
+    if d.vendor == "postgresql":  # see _Postgres.is_date
+        _run(
+            cursor,
+            "CREATE TEMP TABLE import_dates ON COMMIT DROP AS SELECT to_char(g, 'YYYY-MM-DD') AS d "
+            "FROM generate_series(DATE '1900-01-01', DATE '2100-12-31', INTERVAL '1 day') g",
+            params,
+        )
 
 
 def _cleanup(cursor, d: _Dialect) -> None:
@@ -1141,11 +1190,23 @@ def _normalise(cursor, d: _Dialect, params: dict) -> None:
         cursor.executemany("INSERT INTO import_names VALUES (%s, %s)", names)
 
 
-def _validate(cursor, d: _Dialect, params: dict) -> None:
+# Rules that only look at records already in the database: nothing to find
+# when there are no persons yet (a first load), and their joins are not free.
+_DATABASE_RULES = {"hi_taken", "move_date"}
+
+
+def _persons_exist(cursor) -> bool:
+    """Whether the person table has a row (stable: the import locks it for writes)."""
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM citizens_person)")
+    return bool(cursor.fetchone()[0])
+
+
+def _validate(cursor, d: _Dialect, params: dict, persons_exist: bool = True) -> None:
     _run(cursor, _row_rules_sql(d), params)
-    for _code, sql in _cross_row_sql(d):
-        _run(cursor, sql, params)
-    for sql in _parent_age_sql(d):
+    for code, sql in _cross_row_sql(d):
+        if persons_exist or code not in _DATABASE_RULES:
+            _run(cursor, sql, params)
+    for sql in _parent_age_sql(d, persons_exist):
         _run(cursor, sql, params)
 
 
@@ -1291,7 +1352,15 @@ def _index(cursor, d: _Dialect, params: dict, sql: str) -> None:
         _run(cursor, sql, params)
 
 
-def _apply(cursor, d: _Dialect, params: dict, result: ImportResult, progress: Progress) -> None:
+def _apply(
+    cursor,
+    d: _Dialect,
+    params: dict,
+    result: ImportResult,
+    progress: Progress,
+    persons_exist: bool = True,
+    bulk_mode: bool | None = False,
+) -> None:
     drop = d.on_commit_drop
     progress("persons", 0, None)
     # The person id of every valid row: the existing record's, or a new one.
@@ -1307,14 +1376,17 @@ def _apply(cursor, d: _Dialect, params: dict, result: ImportResult, progress: Pr
     _index(cursor, d, params, "CREATE UNIQUE INDEX import_ids_rownum ON import_ids (rownum)")
     _index(cursor, d, params, "CREATE UNIQUE INDEX import_ids_number ON import_ids (id_number)")
     # Parents and spouses: the file's valid rows, else the database.
-    _run(
-        cursor,
-        f"CREATE TEMP TABLE import_refs{drop} AS SELECT id_number, person_id FROM import_ids "
+    in_database = (
         "UNION ALL SELECT p.id_number, p.id FROM citizens_person p "
         "WHERE p.id_number IN (SELECT father_id_number FROM import_stage "
         "UNION SELECT mother_id_number FROM import_stage "
         "UNION SELECT spouse_id_number FROM import_stage) "
-        "AND NOT EXISTS (SELECT 1 FROM import_ids i WHERE i.id_number = p.id_number)",
+        "AND NOT EXISTS (SELECT 1 FROM import_ids i WHERE i.id_number = p.id_number)"
+    )
+    _run(
+        cursor,
+        f"CREATE TEMP TABLE import_refs{drop} AS SELECT id_number, person_id FROM import_ids "
+        + (in_database if persons_exist else ""),
         params,
     )
     _index(cursor, d, params, "CREATE UNIQUE INDEX import_refs_number ON import_refs (id_number)")
@@ -1323,7 +1395,18 @@ def _apply(cursor, d: _Dialect, params: dict, result: ImportResult, progress: Pr
         _run(cursor, "ANALYZE import_refs", params)
     _run(cursor, "SELECT count(*), coalesce(sum(is_new), 0) FROM import_ids", params)
     valid, new = cursor.fetchone()
-    if d.vendor == "postgresql":
+    if d.vendor != "postgresql":
+        bulk_mode = False
+    elif bulk_mode is None:
+        bulk_mode = bulk_wanted(cursor, new)
+    result.bulk = bulk_mode
+    bulk = _Bulk(cursor) if bulk_mode else None
+    if bulk:
+        progress("drop indexes", 0, None)
+        bulk.drop()
+        progress("persons", 0, None)
+        _upsert_persons_bulk(cursor, d, params, result)
+    elif d.vendor == "postgresql":
         _upsert_persons_pg(cursor, d, params, result)
     else:
         _upsert_persons_sqlite(cursor, d, params, result)
@@ -1336,13 +1419,28 @@ def _apply(cursor, d: _Dialect, params: dict, result: ImportResult, progress: Pr
     progress("memberships", 0, None)
     _memberships(cursor, d, params, result)
     progress("id numbers", 0, None)
-    _run(
-        cursor,
-        "INSERT INTO citizens_issuedidnumber (number, issued_at, reason, retired_at) "
-        "SELECT id_number, %(now)s, %(reason)s, NULL FROM import_ids "
-        f"WHERE true ORDER BY {d.c('id_number')} ON CONFLICT (number) DO NOTHING",
-        params,
-    )
+    if bulk:
+        # No unique index to arbitrate ON CONFLICT: the table lock keeps the
+        # generator out until the index is back.
+        _run(
+            cursor,
+            "INSERT INTO citizens_issuedidnumber (number, issued_at, reason, retired_at) "
+            "SELECT i.id_number, %(now)s, %(reason)s, NULL FROM import_ids i WHERE NOT EXISTS "
+            "(SELECT 1 FROM citizens_issuedidnumber n WHERE n.number = i.id_number)",
+            params,
+        )
+        progress("indexes", 0, None)
+        bulk.restore_indexes()
+        progress("foreign keys", 0, None)
+        bulk.restore_foreign_keys()
+    else:
+        _run(
+            cursor,
+            "INSERT INTO citizens_issuedidnumber (number, issued_at, reason, retired_at) "
+            "SELECT id_number, %(now)s, %(reason)s, NULL FROM import_ids "
+            f"WHERE true ORDER BY {d.c('id_number')} ON CONFLICT (number) DO NOTHING",
+            params,
+        )
 
 
 def _upsert_persons_pg(cursor, d: _Dialect, params: dict, result: ImportResult) -> None:
@@ -1409,6 +1507,139 @@ def _upsert_persons_sqlite(cursor, d: _Dialect, params: dict, result: ImportResu
     )
 
 
+def _upsert_persons_bulk(cursor, d: _Dialect, params: dict, result: ImportResult) -> None:
+    """Bulk mode (no unique index on the ID number to arbitrate ON CONFLICT):
+    the rows that exist get a version and an update, as on SQLite; the new
+    ones a plain INSERT in file order."""
+    columns = ", ".join(_PERSON_COLUMNS)
+    source = _person_source_sql(d)
+    _run(
+        cursor,
+        f"CREATE TEMP TABLE import_src{d.on_commit_drop} AS {source} WHERE i.is_new = 0",
+        params,
+    )
+    result.updated = _run(
+        cursor,
+        f"INSERT INTO citizens_personversion ({_VERSION_COLUMNS}) "
+        f"SELECT old.id, old.version, {_snapshot_sql(d, 'old')}, old.updated_at, %(now)s, "
+        f"%(actor)s, %(reason)s, '', {_changed_fields_sql(d, 'old', 'src')} "
+        "FROM import_src src JOIN citizens_person old ON old.id = src.id "
+        f"WHERE {_differs_sql(d, 'old', 'src', _COMPARED)}",
+        params,
+    )
+    updates = ", ".join(f"{c} = src.{c}" for c in _COMPARED)
+    _run(
+        cursor,
+        f"UPDATE citizens_person AS p SET {updates}, version = p.version + 1, "
+        "updated_at = %(now)s FROM import_src src WHERE p.id = src.id "
+        f"AND {_differs_sql(d, 'p', 'src', _COMPARED)}",
+        params,
+    )
+    # No ORDER BY: sorting a million wide rows costs more than it saves. The
+    # hash joins give the rows in the staging table's order anyway, and when
+    # they do not, only the primary key's inserts are less local.
+    result.inserted = _run(
+        cursor,
+        f"INSERT INTO citizens_person ({columns}, version, created_at, updated_at, source) "
+        f"SELECT {columns}, 1, %(now)s, %(now)s, %(source)s FROM ({source} "
+        "WHERE i.is_new = 1) src",
+        params,
+    )
+
+
+class _Bulk:
+    """Bulk mode on PostgreSQL: a large load into a small table.
+
+    Maintaining a dozen indexes row by row (random ID numbers, names, birth
+    dates, a trigram index) and checking each foreign key with a trigger per
+    row at commit costs far more than building each index once with a sort
+    and checking each foreign key with one join. So the secondary indexes,
+    unique constraints and foreign keys of the tables written are dropped
+    after the checks and re-created after the write, from their definitions
+    in the catalogue (same names and definitions: the schema ends exactly as
+    it was; a violation fails the import as the constraint would have). A
+    key that a foreign key of another table references stays. Everything is
+    in the import's transaction, which holds ACCESS EXCLUSIVE locks on these
+    tables (and, for the foreign keys' triggers, on the tables they
+    reference): nobody reads the population while it is being loaded.
+    """
+
+    TABLES = (
+        "citizens_person",
+        "citizens_household",
+        "citizens_householdmembership",
+        "citizens_issuedidnumber",
+    )
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+        self.indexes: list[str] = []  # CREATE INDEX / ADD CONSTRAINT statements
+        self.foreign_keys: list[str] = []
+
+    def drop(self) -> None:
+        cur = self.cursor
+        tables = list(self.TABLES)
+        cur.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
+        # A table with deferred checks still pending cannot be altered: run them
+        # now (the transaction's later checks run at the end of each statement).
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # Constraints: foreign keys; primary, unique and exclusion keys, except
+        # those a foreign key of another table relies on.
+        cur.execute(
+            "SELECT c.conrelid::regclass::text, c.conname, c.contype, "
+            "pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "WHERE c.conrelid = ANY (CAST(%s AS regclass[])) AND c.contype IN ('p', 'u', 'x', 'f') "
+            "AND NOT (c.contype <> 'f' AND EXISTS (SELECT 1 FROM pg_constraint r "
+            "WHERE r.contype = 'f' AND r.conindid = c.conindid "
+            "AND NOT r.conrelid = ANY (CAST(%s AS regclass[])))) "
+            "ORDER BY c.conrelid, c.conname",
+            [tables, tables],
+        )
+        constraints = cur.fetchall()
+        # Indexes that back no constraint.
+        cur.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = ANY (CAST(%s AS regclass[])) AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid "
+            "AND c.conrelid = i.indrelid) ORDER BY i.indrelid, 1",
+            [tables],
+        )
+        indexes = cur.fetchall()
+        for table, name, kind, definition in constraints:
+            if kind == "f":
+                cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+                self.foreign_keys.append(
+                    f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+                )
+        for table, name, kind, definition in constraints:
+            if kind != "f":
+                cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+                self.indexes.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        for name, definition in indexes:
+            cur.execute(f"DROP INDEX {name}")
+            self.indexes.append(definition)
+
+    def restore_indexes(self) -> None:
+        for statement in self.indexes:
+            self.cursor.execute(statement)
+
+    def restore_foreign_keys(self) -> None:
+        for statement in self.foreign_keys:
+            self.cursor.execute(statement)
+
+
+BULK_MIN_ROWS = 100_000
+
+
+def bulk_wanted(cursor, new: int) -> bool:
+    """Bulk mode pays when the file brings many new persons, at least as many
+    as the table holds (a first load, or a city added to a small one)."""
+    if new < BULK_MIN_ROWS:
+        return False
+    cursor.execute("SELECT count(*) FROM (SELECT 1 FROM citizens_person LIMIT %s) p", [new])
+    return cursor.fetchone()[0] <= new
+
+
 def _households(cursor, d: _Dialect, params: dict, result: ImportResult) -> None:
     """Each household number of the valid rows, defined by its head's row (else its
     first row): address, unit, head. A file without the head keeps the current head."""
@@ -1458,7 +1689,7 @@ def _households(cursor, d: _Dialect, params: dict, result: ImportResult) -> None
     result.households_created = _run(
         cursor,
         "INSERT INTO citizens_household (id, number, address, unit_id, head_id, version, "
-        f"created_at, updated_at) SELECT {d.new_ids('n.rownum')}, n.number, n.address, "
+        f"created_at, updated_at) SELECT {d.new_ids('n.rownum', salt=1)}, n.number, n.address, "
         "n.unit_id, n.head_id, 1, %(now)s, %(now)s FROM import_hh n WHERE NOT EXISTS "
         "(SELECT 1 FROM citizens_household h WHERE h.number = n.number) ORDER BY n.rownum",
         params,

@@ -347,7 +347,15 @@ def test_the_command_prints_a_summary_and_writes_the_rejects(hanoi, retired, tmp
     out = capsys.readouterr().out
     assert "Rows read:" in out and "34" in out
     assert "26 rows rejected" in out
+    assert "Bulk load" not in out
     assert len(read_rejects(rejects)) == 26
+
+
+def test_the_command_can_force_a_bulk_load(hanoi, retired, tmp_path, capsys):
+    call_command("import_population", str(SMALL), "--rejects", str(tmp_path / "r.csv"), "--bulk")
+
+    assert "Bulk load: indexes and foreign keys were rebuilt" in capsys.readouterr().out
+    assert Person.objects.count() == 8
 
 
 # --- The SQLite path ---------------------------------------------------------------
@@ -458,6 +466,76 @@ def test_the_sqlite_path_rejects_and_loads_exactly_what_postgresql_does(
     assert without_keys(json.loads(data)) == without_keys(pg_version.data)
     assert json.loads(changed) == pg_version.changed_fields
     assert reason == pg_version.reason
+
+
+SCHEMA_SQL = """
+    SELECT 'index', indexrelid::regclass::text, pg_get_indexdef(indexrelid)
+    FROM pg_index WHERE indrelid = ANY (CAST(%(tables)s AS regclass[]))
+    UNION ALL
+    SELECT 'constraint', conname, pg_get_constraintdef(oid) || ' valid=' || convalidated
+    FROM pg_constraint WHERE conrelid = ANY (CAST(%(tables)s AS regclass[]))
+    ORDER BY 1, 2
+"""
+
+
+def schema_of_population_tables() -> list[tuple[str, str, str]]:
+    from citizens.importer import _Bulk
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute(SCHEMA_SQL, {"tables": list(_Bulk.TABLES)})
+        return cursor.fetchall()
+
+
+def test_a_bulk_load_loads_and_rejects_exactly_what_a_row_by_row_one_does(
+    hanoi, retired, sqlite_db, tmp_path
+):
+    """Bulk mode (indexes and foreign keys dropped, then rebuilt) against the
+    SQLite path, which the test above holds equal to the incremental one."""
+    schema = schema_of_population_tables()
+    assert len(schema) > 20  # the indexes and constraints the bulk mode rebuilds
+    pg_dir, sqlite_dir = tmp_path / "pg", tmp_path / "sqlite"
+    pg_dir.mkdir(), sqlite_dir.mkdir()
+    moved = edited_copy(tmp_path, "moved.csv", lambda rows: _move_and_rename(rows))
+    later = dt.date(2026, 9, 1)
+
+    pg = [
+        run(SMALL, pg_dir, bulk=True),
+        run(SMALL, pg_dir, bulk=True),
+        run(moved, pg_dir, today=later, bulk=True),
+    ]
+    lite = [run(SMALL, sqlite_dir, using=sqlite_db), run(SMALL, sqlite_dir, using=sqlite_db)]
+    lite.append(run(moved, sqlite_dir, today=later, using=sqlite_db))
+
+    assert [r.bulk for r in pg] == [True, True, True]
+    assert [(r.inserted, r.updated, r.unchanged, r.rejected) for r in pg] == [
+        (8, 0, 0, 26),
+        (0, 0, 8, 26),
+        (0, 1, 7, 25),
+    ]
+    assert [r.__dict__ | {"seconds": 0, "bulk": False} for r in pg] == [
+        r.__dict__ | {"seconds": 0, "rejects_path": p.rejects_path}
+        for r, p in zip(lite, pg, strict=True)
+    ]
+    assert (sqlite_dir / "rejects.csv").read_bytes() == (pg_dir / "rejects.csv").read_bytes()
+    assert snapshot(sqlite_db) == snapshot("default")
+    assert PersonVersion.objects.count() == 1  # the rename
+    assert HouseholdMembership.objects.filter(end_date__isnull=False).count() == 1  # the move
+    assert IssuedIdNumber.objects.filter(number__in=LOADED).count() == 8
+    # The same indexes and constraints, by name and definition, all validated.
+    assert schema_of_population_tables() == schema
+
+
+def test_bulk_mode_is_chosen_when_the_new_persons_outnumber_those_in_the_table(
+    hanoi, retired, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("citizens.importer.BULK_MIN_ROWS", 5)
+    assert run(SMALL, tmp_path).bulk is True  # 8 new persons into an empty table
+    assert run(SMALL, tmp_path).bulk is False  # nothing new: row by row
+    assert Person.objects.count() == 8
+
+
+def test_a_small_file_is_loaded_row_by_row(hanoi, retired, tmp_path):
+    assert run(SMALL, tmp_path).bulk is False  # 8 new persons: not worth rebuilding indexes
 
 
 def _move_and_rename(rows):

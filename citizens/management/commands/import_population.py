@@ -103,6 +103,15 @@ class Command(BaseCommand):
         parser.add_argument("--actor", help="Email of the account responsible for the import.")
         parser.add_argument("--reason", default="", help="Reason recorded with each change.")
         parser.add_argument(
+            "--bulk",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="PostgreSQL: drop the indexes and foreign keys of the population tables "
+            "while writing and rebuild them after (locks the tables against reads). "
+            "Default: when the file brings at least 100,000 new persons and at least "
+            "as many as the table holds.",
+        )
+        parser.add_argument(
             "--today",
             type=dt.date.fromisoformat,
             help="Reference date for the checks (YYYY-MM-DD; default: today).",
@@ -126,6 +135,7 @@ class Command(BaseCommand):
                 dry_run=dry_run,
                 today=options.get("today"),
                 progress=progress,
+                bulk=options.get("bulk"),
             )
         except FileNotFoundError as exc:
             raise CommandError(f"No such file: {exc.filename}") from None
