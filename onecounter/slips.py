@@ -3,6 +3,8 @@
 | step (action)                          | slip                                                  |
 |----------------------------------------|-------------------------------------------------------|
 | receive                                | Mẫu số 01 receipt and appointment + Mẫu số 05 tracking |
+| hand_in (a dossier handed on by        | the same two, with the handoff's time budget and the  |
+| another agency, taken by the system)   | sending agency and dossier instead of the counter's   |
 | request_supplement_before_receipt,     | Mẫu số 02 request to supplement (the whole list, once) |
 | request_supplement                     |                                                       |
 | refuse                                 | Mẫu số 03 refusal                                     |
@@ -90,6 +92,8 @@ DEFAULT_FORMS: dict[str, SlipForm] = {
 
 SLIPS_FOR_ACTION: dict[str, tuple[str, ...]] = {
     "receive": (Kind.RECEIPT, Kind.TRACKING),
+    # A dossier handed on by another agency is received by the system (interconnect).
+    "hand_in": (Kind.RECEIPT, Kind.TRACKING),
     "request_supplement_before_receipt": (Kind.SUPPLEMENT,),
     "request_supplement": (Kind.SUPPLEMENT,),
     "refuse": (Kind.REFUSAL,),
@@ -114,7 +118,11 @@ STEP_NAMES = {
     "hand_back": "Trả kết quả cho người nộp hồ sơ",
     "withdraw": "Rút hồ sơ",
     "apologise": "Xin lỗi, hẹn lại ngày trả kết quả",
+    "hand_in": "Tiếp nhận hồ sơ liên thông từ cơ quan khác, hẹn trả kết quả",
+    "need_verification": "Cần xác minh, thời hạn giải quyết 05 ngày làm việc",
 }
+# The steps that receive a dossier (the promised date is set from then on).
+RECEIVING_STEPS = frozenset({"receive", "hand_in"})
 
 ONE_STOP_DESK = "Bộ phận tiếp nhận và trả kết quả"
 
@@ -361,8 +369,49 @@ def _contact(dossier: Dossier) -> str:
     return ", ".join(parts)
 
 
-def _days_for(dossier: Dossier) -> int:
+@dataclasses.dataclass(frozen=True)
+class HandedOn:
+    """Where a dossier handed on by another agency comes from (interconnect)."""
+
+    agency_name: str  # the sending agency, as the slips name it (Vietnamese)
+    agency_address: str
+    code: str  # the sending agency's dossier
+    budget_days: int  # the handoff's time budget now (working days)
+
+
+def _handed_on(dossier: Dossier) -> HandedOn | None:
+    if dossier.channel != Dossier.Channel.LINKED:
+        return None
+    handoff_model = _handoff_model()
+    handoff = (
+        handoff_model.objects.filter(agency_dossier=dossier)
+        .select_related("dossier__agency")
+        .first()
+        if handoff_model is not None
+        else None
+    )
+    if handoff is None:
+        return None
+    source = handoff.dossier
+    return HandedOn(
+        agency_name=source.agency.name,
+        agency_address=source.agency.address,
+        code=_reference(source),
+        budget_days=handoff.budget_days,
+    )
+
+
+def _days_for(dossier: Dossier, event: DossierEvent | None = None) -> int:
+    """The processing time in working days: the procedure's, by channel; for a
+    dossier handed on by another agency, the handoff's time budget (as given
+    when it was handed in, for the slips of that step)."""
     procedure = dossier.procedure
+    if dossier.channel == Dossier.Channel.LINKED:
+        if event is not None and event.action == "hand_in" and event.data.get("budget_days"):
+            return int(event.data["budget_days"])
+        handed_on = _handed_on(dossier)
+        if handed_on is not None:
+            return handed_on.budget_days
     if dossier.channel == Dossier.Channel.ONLINE:
         return procedure.days_online
     return procedure.days_counter
@@ -371,28 +420,37 @@ def _days_for(dossier: Dossier) -> int:
 def _receipt_context(dossier: Dossier, event: DossierEvent) -> dict[str, Any]:
     procedure = dossier.procedure
     online = dossier.channel == Dossier.Channel.ONLINE
-    collect = [f"{ONE_STOP_DESK} – {dossier.agency.name}"]
-    if dossier.agency.address:
-        collect.append(dossier.agency.address)
-    collect_at = ", ".join(collect)
-    if procedure.online_level == "full":
+    handed_on = _handed_on(dossier)
+    desk_name, desk_address = dossier.agency.name, dossier.agency.address
+    if handed_on is not None:
+        # Its results go back with those of the dossier it was handed on from.
+        desk_name, desk_address = handed_on.agency_name, handed_on.agency_address
+    collect_at = ", ".join(p for p in (f"{ONE_STOP_DESK} – {desk_name}", desk_address) if p)
+    if procedure.online_level == "full" or handed_on is not None:
         collect_at = (
             "Trên Cổng dịch vụ công (kho giấy tờ điện tử của người nộp hồ sơ) "
             f"hoặc tại {collect_at}"
         )
+    if handed_on is not None:
+        collect_at = f"Cùng kết quả hồ sơ {handed_on.code}: {collect_at[0].lower()}{collect_at[1:]}"
+        channel_text = f"Liên thông, do {handed_on.agency_name} chuyển đến (hồ sơ {handed_on.code})"
+    elif online:
+        channel_text = "Trực tuyến, qua Cổng dịch vụ công"
+    else:
+        channel_text = f"Trực tiếp tại {ONE_STOP_DESK}"
     return {
         "place_date": place_date(timezone.localdate(event.at)),
         "documents": list(procedure.documents.all()),
-        "channel_text": (
-            "Trực tuyến, qua Cổng dịch vụ công" if online else f"Trực tiếp tại {ONE_STOP_DESK}"
-        ),
-        "days": _days_for(dossier),
+        "channel_text": channel_text,
+        "days": _days_for(dossier, event),
         "received_at_text": format_datetime(dossier.received_at or event.at),
         "due_date_text": format_date(dossier.original_due_date or dossier.due_date),
         "collect_at": collect_at,
         "fee_text": format_money(dossier.fee) if dossier.fee else "Không thu phí, lệ phí",
         "receiver": _actor_name(event, dossier),
-        "online": online,
+        # The form's "applicant signs" box is for a dossier handed in at the desk
+        # (the template reads ``online``: nobody stood at the desk to sign).
+        "online": dossier.channel != Dossier.Channel.COUNTER,
     }
 
 
@@ -465,17 +523,25 @@ def _tracking_context(dossier: Dossier, event: DossierEvent) -> dict[str, Any]:
         upto=event.seq,
         due=dossier.original_due_date or dossier.due_date,
         day=timezone.localdate(event.at),
+        days=_days_for(dossier, event),
     )
 
 
-def _tracking(dossier: Dossier, *, upto: int, due: dt.date | None, day: dt.date) -> dict[str, Any]:
+def _tracking(
+    dossier: Dossier,
+    *,
+    upto: int,
+    due: dt.date | None,
+    day: dt.date,
+    days: int | None = None,
+) -> dict[str, Any]:
     """Steps 1..``upto`` with who took each and when, and whether it came before,
     on or after the promised date ``due`` (from the receipt on)."""
     events = dossier.events.filter(seq__lte=upto).select_related("actor").order_by("seq")
     received = False
     steps = []
     for step in events:
-        received = received or step.action == "receive"
+        received = received or step.action in RECEIVING_STEPS
         timing = ""
         if received and due is not None:
             on = timezone.localdate(step.at)
@@ -494,7 +560,7 @@ def _tracking(dossier: Dossier, *, upto: int, due: dt.date | None, day: dt.date)
         "steps": steps,
         "received_at_text": format_datetime(dossier.received_at),
         "due_date_text": format_date(due),
-        "days": _days_for(dossier),
+        "days": _days_for(dossier) if days is None else days,
     }
 
 

@@ -490,3 +490,62 @@ def test_a_rejected_dossier_gets_a_notice_with_the_reason(office, dossier):
     notice = DossierDocument.objects.get(dossier=dossier, kind=Kind.RESULT)
     assert notice.key == "rejection"
     assert "Không đủ điều kiện theo luật" in text_of(notice)
+
+
+# --- A dossier handed on by another agency (interconnect: the system step hand_in) ----------
+
+
+@pytest.fixture
+def linked(settings, tmp_path, django_capture_on_commit_callbacks):
+    """A birth registered by UBND phường Long Biên and handed on to the ward
+    police (whose residence procedure takes 7 days at the counter) and social
+    insurance: the police's dossier, the birth and the world."""
+    from tests.test_handoffs import World
+
+    settings.EGOV_CIVIL_REGISTRY_URL = ""
+    world = World()
+    with django_capture_on_commit_callbacks(execute=True):
+        birth = world.register_birth()
+    police = birth.handoffs.get(target="residence").agency_dossier
+    return police, birth, world
+
+
+def test_a_handed_on_dossier_gets_a_receipt_with_the_handoffs_budget_and_where_it_came_from(
+    linked,
+):
+    police, birth, _world = linked
+    hand_in = police.events.get(action="hand_in")
+    documents = {
+        d.kind: d for d in DossierDocument.objects.filter(dossier=police, key=f"event-{hand_in.pk}")
+    }
+    assert set(documents) == {Kind.RECEIPT, Kind.TRACKING}
+
+    receipt = text_of(documents[Kind.RECEIPT])
+    assert police.code in receipt
+    assert "2 ngày làm việc" in receipt  # the handoff's budget, not the counter's 7 days
+    assert "7 ngày làm việc" not in receipt
+    assert f"do UBND phường Long Biên chuyển đến (hồ sơ {birth.code})" in receipt
+    assert "Trực tiếp tại" not in receipt  # nobody filed it in person
+    assert f"ngày {ddmmyyyy(police.due_date)}" in receipt
+    assert "Hệ thống" in receipt  # received by the system, not by a clerk
+    # The parent is named, but nobody stood at the desk to sign as the applicant.
+    assert "Nguyễn Thị Hoa" in receipt and receipt.count("(Ký và ghi rõ họ tên)") == 1
+
+    tracking = text_of(documents[Kind.TRACKING])
+    assert "Tiếp nhận hồ sơ liên thông từ cơ quan khác, hẹn trả kết quả" in tracking
+    assert "2 ngày làm việc" in tracking and "hand_in" not in tracking
+
+
+def test_the_tracking_slip_names_verification_needed_and_the_extended_budget(linked):
+    police, _birth, world = linked
+    officer = world.user("CALB", Role.OFFICER)
+    police = transitions.perform(police, "need_verification", actor=officer)
+
+    tracking = text_of(slips.render_tracking_slip(police))
+
+    assert "Cần xác minh, thời hạn giải quyết 05 ngày làm việc" in tracking
+    assert "need_verification" not in tracking
+    assert "5 ngày làm việc" in tracking
+    # The receipt issued when it was handed in still says what was promised then.
+    receipt = police.documents.get(kind=Kind.RECEIPT)
+    assert "2 ngày làm việc" in text_of(receipt)
