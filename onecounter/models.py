@@ -300,6 +300,12 @@ class DossierDocument(models.Model):
             models.UniqueConstraint(
                 fields=["dossier", "kind", "key"], name="dossier_document_once"
             ),
+            # A number is given once per issuing agency (onecounter.verification).
+            models.UniqueConstraint(
+                fields=["issued_by", "number"],
+                condition=~models.Q(number=""),
+                name="dossier_document_number_once",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -482,3 +482,25 @@ def test_a_later_delivery_does_not_bring_the_superseded_copy_back_to_the_wallet(
         WalletDocument.objects.filter(owner=world["mother_user"]).values_list("document", flat=True)
     )
     assert documents == [new.pk]
+
+
+def test_an_agency_never_gives_one_number_to_two_documents(world, extract):
+    """Given an issued extract, when another of the agency's documents is given
+    the same number by any path (the numbering bypassed), then the database
+    refuses it; documents without a number yet (slips) are many."""
+    from django.db import IntegrityError, transaction
+
+    other = DossierDocument.objects.create(
+        dossier=extract.dossier, kind=DossierDocument.Kind.RESULT, key="copy", title="Bản sao"
+    )
+    DossierDocument.objects.create(
+        dossier=extract.dossier, kind=DossierDocument.Kind.RESULT, key="copy-2", title="Bản sao"
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DossierDocument.objects.filter(pk=other.pk).update(
+            issued_by=extract.issued_by, number=extract.number
+        )
+    # Another agency may use the same number in its own series.
+    DossierDocument.objects.filter(pk=other.pk).update(
+        issued_by=AgencyFactory(), number=extract.number
+    )
