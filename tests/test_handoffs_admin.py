@@ -376,13 +376,22 @@ def broker_down():
         "broker_transport_options": {"max_retries": 0, "socket_connect_timeout": 0.2},
     }
     saved = {key: app.conf[key] for key in down}
+
+    def fresh_pools() -> None:
+        # Connections and producers are pooled per broker URL: drop both so
+        # nothing after this test publishes to the dead broker.
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
     app.conf.update(down)
-    app._pool = None
+    fresh_pools()
     try:
         yield
     finally:
         app.conf.update(saved)
-        app._pool = None
+        fresh_pools()
 
 
 def test_a_broker_outage_when_enqueuing_never_fails_the_approval(
