@@ -1,5 +1,7 @@
 """System checks run by ``manage.py check --deploy``."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
@@ -28,3 +30,26 @@ def payment_gateway_check(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def public_base_url_check(app_configs, **kwargs):
+    """The QR codes printed on result documents lead to EGOV_PUBLIC_BASE_URL:
+    in production it must be the portal's public https address (the default,
+    http://localhost:8000, would print codes that lead nowhere)."""
+    if not settings.PRODUCTION:
+        return []
+    url = urlsplit(settings.EGOV_PUBLIC_BASE_URL or "")
+    if url.scheme == "https" and url.hostname and url.hostname != "localhost":
+        return []
+    return [
+        Error(
+            "EGOV_PUBLIC_BASE_URL is not the portal's public https address.",
+            hint=(
+                "Set EGOV_PUBLIC_BASE_URL to the address citizens reach the portal at, "
+                "e.g. https://dichvucong.example.vn: the QR codes on result documents "
+                "lead there."
+            ),
+            id="egov.E003",
+        )
+    ]

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,9 +38,41 @@ def test_check_deploy_passes_with_production_variables():
             "DJANGO_SECRET_KEY": "x" * 20 + "production-like-secret-key-for-the-deploy-check-0123",
             "DJANGO_ALLOWED_HOSTS": "dichvucong.example.vn",
             "DJANGO_CSRF_TRUSTED_ORIGINS": "https://dichvucong.example.vn",
+            "EGOV_PUBLIC_BASE_URL": "https://dichvucong.example.vn",
             **PAYMENT,
         }
     )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "egov.settings",
+    "DJANGO_ENV": "production",
+    "DJANGO_SECRET_KEY": "x" * 20 + "production-like-secret-key-for-the-deploy-check-0123",
+    "DJANGO_ALLOWED_HOSTS": "dichvucong.example.vn",
+    **PAYMENT,
+}
+
+
+@pytest.mark.parametrize(
+    "public_url",
+    [None, "", "http://dichvucong.example.vn", "https://localhost:8000", "dichvucong.example.vn"],
+)
+def test_check_deploy_refuses_a_public_address_the_qr_codes_cannot_lead_to(public_url):
+    """Given production, when EGOV_PUBLIC_BASE_URL is unset (its default is
+    http://localhost:8000), empty, plain http, local or without a scheme, then
+    the deploy check fails with egov.E003 (the QR codes on results would lead nowhere)."""
+    env = dict(PRODUCTION)
+    if public_url is not None:
+        env["EGOV_PUBLIC_BASE_URL"] = public_url
+    result = _run(env)
+    assert result.returncode != 0
+    assert "egov.E003" in result.stdout + result.stderr
+
+
+def test_outside_production_the_default_public_address_passes_the_check():
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_ENV"}  # http://localhost:8000
+    result = _run(env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
