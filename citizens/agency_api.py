@@ -21,13 +21,17 @@ record. They are logged on the ``citizens.agency_api`` Python logger instead,
 with the agency code, the key prefix and the outcome only (no ID number: no
 personal data in logs).
 
-Cost of a lookup, authentication and access log included: 3 SQL queries on
+Cost of a lookup, authentication and access log included: 2 SQL statements on
 PostgreSQL whatever the purpose and however big the household (the credential
 with its agency; the person with only the purpose's columns and scalar
 subqueries for related records, for ``residence`` the household as one JSON
-document; the access-log INSERT), plus two Redis round-trips for the throttle.
-The person query is compiled by the ORM once per purpose and process
-(``_plan``). Nothing is updated per request (no "last used at").
+document, and the access-log INSERT of the person found, in one statement),
+plus one Redis command for the throttle. Elsewhere (the SQLite demo) the
+access log is a third query. Both queries are written once per process
+(``_plan``, ``_credential_plan``): compiling them with the ORM on each call
+cost more CPU than running them. Nothing is updated per request (no "last
+used at"). The agency paths skip the session middleware
+(``AgencyApiLeanPathMiddleware``).
 """
 
 from __future__ import annotations
@@ -381,6 +385,69 @@ def person_row(*, id_number: str, purpose: str) -> Row | None:
     return row
 
 
+def _access_log_values(connection, *, agency: Agency, purpose: str, dossier_ref: str) -> list:
+    """The access-log row ``access_log_write`` writes for an agency lookup (minus
+    the person), as parameters of the statement below."""
+    return [
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        AccessLog.Channel.AGENCY_API.value,
+        agency.pk,
+        purpose.strip()[:500],
+        dossier_ref.strip()[:40],
+    ]
+
+
+@functools.cache
+def _logged_sql(purpose: str, alias: str) -> str:
+    """The lookup and its access-log INSERT in one statement (PostgreSQL): the
+    INSERT takes the person found by the lookup, so an unknown ID number writes
+    nothing, and the row and its log entry cost one round trip, not two."""
+    plan = _plan(purpose, alias, True)
+    qn = connections[alias].ops.quote_name
+    log = AccessLog._meta
+    columns = ", ".join(
+        qn(log.get_field(name).column)
+        for name in ("at", "person", "channel", "agency", "purpose", "dossier_ref")
+    )
+    return (
+        f"WITH found AS ({plan.sql}), logged AS (INSERT INTO {qn(log.db_table)} ({columns}) "
+        "SELECT %s, found.id, %s, %s, %s, %s FROM found RETURNING 1) SELECT * FROM found"
+    )
+
+
+def person_row_logged(
+    *, id_number: str, purpose: str, agency: Agency, purpose_text: str, dossier_ref: str = ""
+) -> Row | None:
+    """``person_row``, and when the person exists, their access-log entry for
+    this agency's lookup (channel AGENCY_API): one query on PostgreSQL."""
+    alias = router.db_for_read(Person)
+    if not purpose_text.strip():
+        raise ValidationFailed(
+            _("State the purpose of looking at this record."), code="purpose_required"
+        )
+    if not _household_in_query(alias) or router.db_for_write(AccessLog) != alias:
+        row = person_row(id_number=id_number, purpose=purpose)
+        if row is not None:
+            access_log_write(
+                person=Person(pk=row["id"]),  # the log needs the key only
+                channel=AccessLog.Channel.AGENCY_API,
+                purpose=purpose_text,
+                agency=agency,
+                dossier_ref=dossier_ref,
+            )
+        return row
+    plan = _plan(purpose, alias, True)
+    connection = connections[alias]
+    params = [id_number if param == _ID_PLACEHOLDER else param for param in plan.params]
+    params += _access_log_values(
+        connection, agency=agency, purpose=purpose_text, dossier_ref=dossier_ref
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_logged_sql(purpose, alias), params)
+        found = cursor.fetchone()
+    return None if found is None else dict(zip(plan.columns, found, strict=True))
+
+
 def person_payload(row: Row, purpose: str) -> dict[str, Any]:
     """Exactly the purpose's fields of a row from ``person_row``."""
     return {field: _SOURCES[field].read(row) for field in PURPOSES[purpose].fields}
@@ -492,15 +559,72 @@ def agency_credential_revoke(*, credential: AgencyApiCredential) -> AgencyApiCre
     return locked
 
 
+@dataclass(frozen=True)
+class _CredentialPlan:
+    sql: str
+    fields: tuple[tuple[str, ...], tuple[str, ...]]  # attnames: credential, agency
+    converters: tuple[tuple[int, tuple[Callable, ...], Any], ...]
+
+
+@functools.cache
+def _credential_plan(alias: str) -> _CredentialPlan:
+    """``AgencyApiCredential.objects.select_related("agency").filter(prefix=...)[:1]``
+    as SQL written once per process: the ORM spends more CPU compiling that query
+    (about 0.5 ms) than PostgreSQL spends running it, on every API call."""
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    credential_fields = AgencyApiCredential._meta.concrete_fields
+    agency_fields = Agency._meta.concrete_fields
+    columns = [f"c.{qn(f.column)}" for f in credential_fields]
+    columns += [f"a.{qn(f.column)}" for f in agency_fields]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {qn(AgencyApiCredential._meta.db_table)} c "
+        f"INNER JOIN {qn(Agency._meta.db_table)} a "
+        f"ON a.{qn(Agency._meta.pk.column)} = c.{qn(AgencyApiCredential.agency.field.column)} "
+        f"WHERE c.{qn(AgencyApiCredential._meta.get_field('prefix').column)} = %s LIMIT 1"
+    )
+    converters = []
+    for index, field in enumerate([*credential_fields, *agency_fields]):
+        col = field.get_col(field.model._meta.db_table)
+        found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+        if found:
+            converters.append((index, tuple(found), col))
+    return _CredentialPlan(
+        sql,
+        (
+            tuple(f.attname for f in credential_fields),
+            tuple(f.attname for f in agency_fields),
+        ),
+        tuple(converters),
+    )
+
+
+def _credential_by_prefix(prefix: str) -> AgencyApiCredential | None:
+    alias = router.db_for_read(AgencyApiCredential)
+    plan = _credential_plan(alias)
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, converters, col in plan.converters:
+        for converter in converters:
+            values[index] = converter(values[index], col, connection)
+    own, agency_own = plan.fields
+    credential = AgencyApiCredential.from_db(alias, own, values[: len(own)])
+    agency = Agency.from_db(alias, agency_own, values[len(own) :])
+    AgencyApiCredential.agency.field.set_cached_value(credential, agency)
+    return credential
+
+
 def agency_credential_for_key(key: str) -> AgencyApiCredential | None:
     """The active credential (with its agency) a raw key belongs to; one query."""
     prefix, dot, secret = key.partition(".")
     if not (dot and prefix and secret) or len(prefix) > 12 or len(secret) > 128:
         return None
-    credential = next(
-        iter(AgencyApiCredential.objects.select_related("agency").filter(prefix=prefix)[:1]),
-        None,
-    )
+    credential = _credential_by_prefix(prefix)
     expected = credential.secret_hash if credential is not None else _NO_SUCH_HASH
     # Constant-time comparison: the time taken says nothing about the hash.
     if not hmac.compare_digest(expected, _secret_hash(secret)) or credential is None:
@@ -629,15 +753,51 @@ class AgencyCredentialThrottle(SimpleRateThrottle):
         window = int(self.now // self.duration)
         self.window_end = (window + 1) * self.duration
         key = f"{base}_{window}"
-        try:
-            count = self.cache.incr(key)
-        except ValueError:  # first request of the window
-            # Expires after the window has ended: never reset while in use.
-            count = 1 if self.cache.add(key, 1, self.duration + 1) else self.cache.incr(key)
+        # Expires after the window has ended: never reset while in use.
+        count = _window_count(self.cache, key, self.duration + 1)
         return count <= self.num_requests
 
     def wait(self) -> float:
         return max(self.window_end - self.timer(), 0)
+
+
+def _window_count(cache, key: str, timeout: int) -> int:
+    """Add one to the counter ``key`` (created with ``timeout``) and return it.
+
+    On Redis: one command (a script: INCR, and EXPIRE when it created the
+    key), atomic, on a client kept with the cache backend, rather than Django's
+    ``incr`` (EXISTS then INCR, and a new client object per call) and ``add``.
+    Elsewhere: ``incr``/``add``.
+    """
+    client = _redis_client(cache)
+    if client is None:
+        try:
+            return cache.incr(key)
+        except ValueError:  # first request of the window
+            return 1 if cache.add(key, 1, timeout) else cache.incr(key)
+    return client.eval(_INCR_WITH_EXPIRY, 1, cache.make_and_validate_key(key), timeout)
+
+
+_INCR_WITH_EXPIRY = (
+    "local n = redis.call('INCR', KEYS[1]) "
+    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n"
+)
+
+
+def _redis_client(cache):
+    """The redis-py client of a Django RedisCache backend (None for other backends).
+    Backends are per thread, so is the client kept on one."""
+    from django.core.cache.backends.redis import RedisCache
+    from django.utils.connection import ConnectionProxy
+
+    backend = cache._connections[cache._alias] if isinstance(cache, ConnectionProxy) else cache
+    if not isinstance(backend, RedisCache):
+        return None
+    client = getattr(backend, "_egov_write_client", None)
+    if client is None:
+        client = backend._cache.get_client(write=True)
+        backend._egov_write_client = client
+    return client
 
 
 class AgencyApiView(APIView):
@@ -772,9 +932,14 @@ _AUTH_ERRORS = {
 
 def _purpose_text(credential: AgencyApiCredential, reason: str) -> str:
     """The access-log purpose: the label in the site's language, the code, the reason."""
-    with translation.override(settings.LANGUAGE_CODE):
-        text = f"{PURPOSES[credential.purpose].label} [{credential.purpose}]"
+    text = _purpose_label(credential.purpose, settings.LANGUAGE_CODE)
     return f"{text}: {reason}" if reason else text
+
+
+@functools.cache
+def _purpose_label(purpose: str, language: str) -> str:
+    with translation.override(language):
+        return f"{PURPOSES[purpose].label} [{purpose}]"
 
 
 def _refused(credential: AgencyApiCredential, outcome: str) -> None:
@@ -860,19 +1025,18 @@ class AgencyPersonView(AgencyApiView):
                 _("The reason has at most %(max)d characters.") % {"max": REASON_MAX},
                 code="invalid_reason",
             )
-        row = person_row(id_number=id_number, purpose=credential.purpose)
+        row = person_row_logged(
+            id_number=id_number,
+            purpose=credential.purpose,
+            agency=credential.agency,
+            purpose_text=_purpose_text(credential, reason),
+            dossier_ref=dossier_ref,
+        )
         if row is None:
             _refused(credential, "person_not_found")
             raise NotFoundError(
                 _("No record has this personal ID number."), code="person_not_found"
             )
-        access_log_write(
-            person=Person(pk=row["id"]),  # the log needs the key only, not a loaded record
-            channel=AccessLog.Channel.AGENCY_API,
-            purpose=_purpose_text(credential, reason),
-            agency=credential.agency,
-            dossier_ref=dossier_ref,
-        )
         return Response(person_payload(row, credential.purpose))
 
 
@@ -896,6 +1060,48 @@ class AgencyWhoAmIView(AgencyApiView):
                 "fields": list(purpose.fields),
             }
         )
+
+
+class AgencyApiLeanPathMiddleware:
+    """The agency endpoints without the middleware an API key request has no
+    use for (sessions, CSRF, session authentication, messages, allauth, the
+    staff MFA check): put right after SecurityMiddleware, it answers
+    ``/api/v1/agency/...`` itself with only the language (LocaleMiddleware:
+    messages in the client's Accept-Language) and X-Frame-Options around the
+    view. The views authenticate with the key (DRF) and are CSRF-exempt, as
+    on the full path; any other path, or one that does not resolve (e.g. a
+    missing slash, which CommonMiddleware redirects), takes the full path.
+    """
+
+    PREFIX = "/api/v1/agency/"
+
+    def __init__(self, get_response):
+        from django.middleware.clickjacking import XFrameOptionsMiddleware
+        from django.middleware.locale import LocaleMiddleware
+
+        self.get_response = get_response
+        self.lean = XFrameOptionsMiddleware(LocaleMiddleware(self._view))
+
+    def __call__(self, request):
+        if request.path_info.startswith(self.PREFIX):
+            from django.urls import Resolver404, get_resolver
+
+            try:
+                request.resolver_match = get_resolver().resolve(request.path_info)
+            except Resolver404:
+                return self.get_response(request)
+            return self.lean(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _view(request):
+        match = request.resolver_match
+        response = match.func(request, *match.args, **match.kwargs)
+        if hasattr(response, "render"):
+            response = response.render()
+        if not response.streaming and not response.has_header("Content-Length"):
+            response.headers["Content-Length"] = str(len(response.content))  # as CommonMiddleware
+        return response
 
 
 urlpatterns = [

@@ -18,6 +18,7 @@ from citizens.agency_api import (
     AgencyCredentialThrottle,
     AgencyPersonView,
     AgencyWhoAmIView,
+    agency_credential_for_key,
     agency_credential_issue,
     agency_credential_revoke,
     person_payload,
@@ -268,6 +269,19 @@ def test_a_revoked_key_is_refused(client, family, police):
     assert_invalid_credentials(lookup(client, key, family["child"].id_number))
 
 
+def test_the_credential_read_with_its_own_sql_is_the_orm_record(police):
+    credential, key = issue(police, "civil_status")
+    found = agency_credential_for_key(key)
+    orm = AgencyApiCredential.objects.select_related("agency").get(pk=credential.pk)
+    assert found is not None and found.pk == orm.pk
+    assert [getattr(found, f.attname) for f in AgencyApiCredential._meta.concrete_fields] == [
+        getattr(orm, f.attname) for f in AgencyApiCredential._meta.concrete_fields
+    ]
+    assert found.agency == police and found.agency.code == "CALB"
+    assert found.created_at.tzinfo is not None
+    assert not found._state.adding  # a loaded record: saving it updates
+
+
 def test_a_key_of_an_inactive_agency_is_refused(client, family, police):
     _credential, key = issue(police, "identity_check")
     police.is_active = False
@@ -395,6 +409,21 @@ def test_a_lookup_costs_at_most_three_queries_with_auth_and_access_log(
         assert lookup(client, key, family["child"].id_number).status_code == 200
 
 
+def test_on_postgresql_the_lookup_and_its_access_log_are_one_statement(client, family, police):
+    _credential, key = issue(police, "residence")
+    with CaptureQueriesContext(connection) as ctx:
+        assert (
+            lookup(client, key, family["child"].id_number, HTTP_X_DOSSIER_REF="D-1").status_code
+            == 200
+        )
+    credential_query, lookup_and_log = (q["sql"] for q in ctx.captured_queries)
+    assert "citizens_agencyapicredential" in credential_query
+    assert "INSERT INTO" in lookup_and_log and "citizens_accesslog" in lookup_and_log
+    entry = AccessLog.objects.get()
+    assert (entry.person, entry.agency, entry.dossier_ref) == (family["child"], police, "D-1")
+    assert entry.channel == AccessLog.Channel.AGENCY_API and entry.actor is None
+
+
 def test_a_residence_lookup_costs_the_same_queries_for_a_big_household(client, family, ward):
     _credential, key = issue(AgencyFactory(), "residence")
     big = household_create(
@@ -476,6 +505,64 @@ def test_a_key_is_throttled_after_its_rate_and_others_are_not(
     assert response["Retry-After"] == "30"
     assert lookup(client, other_key, number).status_code == 200
     assert AccessLog.objects.count() == 3  # the throttled call read nothing
+
+
+def test_the_throttle_counter_expires_after_its_window(client, family, police, settings):
+    from django.core.cache import cache
+
+    settings.EGOV_AGENCY_API_RATE = "100/min"
+    credential, key = issue(police, "identity_check")
+    number = family["child"].id_number
+    for _ in range(3):
+        assert lookup(client, key, number).status_code == 200
+    window = int(AgencyCredentialThrottle.timer() // 60)
+    name = f"throttle_agency_api_{credential.pk}_{window}"
+    assert cache.get(name) == 3  # a counter Django's cache reads as well
+    ttl = cache._cache.get_client(write=False).ttl(cache.make_and_validate_key(name))
+    assert 0 < ttl <= 61
+
+
+def test_without_redis_the_throttle_counts_in_the_configured_cache(
+    client, family, police, settings
+):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.EGOV_AGENCY_API_RATE = "1/min"
+    _credential, key = issue(police, "identity_check")
+    number = family["child"].id_number
+    assert lookup(client, key, number).status_code == 200
+    assert lookup(client, key, number).status_code == 429
+
+
+# --- The lean path (no session middleware) ----------------------------------------
+
+
+def test_the_agency_api_skips_the_session_middleware_but_keeps_headers_and_language(
+    client, family, police
+):
+    _credential, key = issue(police, "identity_check")
+    response = lookup(client, key, family["child"].id_number)
+    assert response.status_code == 200
+    assert not hasattr(response.wsgi_request, "session")  # the lean path answered
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Language"] == "vi"
+    assert "Accept-Language" in response["Vary"]
+    assert int(response["Content-Length"]) == len(response.content)
+    assert "Set-Cookie" not in response
+    english = lookup(client, key, "12345", HTTP_ACCEPT_LANGUAGE="en")
+    assert english["Content-Language"] == "en"
+    assert "12 digits" in english.json()["message"]
+
+
+def test_an_agency_path_without_its_slash_is_redirected_as_elsewhere(client):
+    response = client.get("/api/v1/agency/whoami")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/agency/whoami/"
+
+
+def test_other_api_paths_keep_the_full_middleware(client):
+    response = client.get("/api/v1/agency-not-really/")
+    assert hasattr(response.wsgi_request, "session")
 
 
 def test_agency_endpoints_use_only_their_own_key_throttle():
