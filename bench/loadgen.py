@@ -67,8 +67,11 @@ def _lua_string(value: str) -> str:
 
 def _duration(text: str) -> float:
     """wrk's latency ('812.00us', '1.23ms', '2.01s') in milliseconds."""
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if match is None:
+        raise ValueError(f"unexpected duration in wrk's output: {text!r}")
+    number, unit = match.groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3.6e6}[unit]
 
 
 def _wrk(host, port, paths, headers, seconds, connections) -> LoadResult:
@@ -114,8 +117,9 @@ def _wrk(host, port, paths, headers, seconds, connections) -> LoadResult:
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     ):
         errors += sum(int(g) for g in match.groups())
-    p50 = _duration(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = _duration(re.search(r"99%\s+(\S+)", out).group(1))
+    # The "Latency Distribution" lines (a "+/- Stdev" column may also end in "50%").
+    p50 = _duration(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))
+    p99 = _duration(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     return LoadResult("wrk", requests, elapsed, rps, p50, p99, errors)
 
