@@ -29,6 +29,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
@@ -226,35 +227,65 @@ def _event_row(event) -> dict[str, Any]:
     }
 
 
-def _answer_labels(procedure: Procedure) -> dict[str, str]:
-    """The questions of the procedure's form by key (empty when its handler is
-    not registered: the page then shows the keys)."""
+def _answer_fields(procedure: Procedure) -> dict[str, forms.Field]:
+    """The questions of the procedure's form by key, in the form's order (empty
+    when its handler is not registered: the page then shows the keys)."""
     handler = _handler(procedure)
     if handler is None:
         return {}
-    labels: dict[str, str] = {}
+    fields: dict[str, forms.Field] = {}
     for page in handler.pages(procedure):
-        for name, field in handler.form_class(procedure, page).base_fields.items():
-            labels[name] = str(field.label or name)
+        fields.update(handler.form_class(procedure, page).base_fields)
+    return fields
+
+
+def _choice_labels(field: forms.Field | None) -> dict[str, str]:
+    """The labels of a choice question by stored value (e.g. "grandparent" →
+    "Grandparent"). Only fixed choices: those read from the database when the
+    form is shown (model choices, wards) are left as stored."""
+    if not isinstance(field, forms.ChoiceField) or isinstance(field, forms.ModelChoiceField):
+        return {}
+    choices = field.choices
+    if isinstance(choices, CallableChoiceIterator):
+        return {}
+    labels: dict[str, str] = {}
+    for value, label in choices:
+        if isinstance(label, list | tuple):  # a group of choices
+            labels.update({str(v): str(text) for v, text in label})
+        else:
+            labels[str(value)] = str(label)
     return labels
 
 
 def _answer_rows(dossier: Dossier) -> list[dict[str, str]]:
     """The answers as question/answer rows, in the form's order (answers to
-    questions no longer in the form come last, under their keys)."""
-    data = dossier.data or {}
-    labels = _answer_labels(dossier.procedure) if data else {}
-    keys = [k for k in labels if k in data] + [k for k in data if k not in labels]
-    return [
-        {"key": key, "label": labels.get(key, ""), "value": _answer_text(data[key])} for key in keys
-    ]
+    questions no longer in the form come last, under their keys); a choice
+    shows its label, not its stored value."""
+    data = {k: v for k, v in (dossier.data or {}).items() if not k.startswith("_")}
+    fields = _answer_fields(dossier.procedure) if data else {}
+    keys = [k for k in fields if k in data] + [k for k in data if k not in fields]
+    rows = []
+    for key in keys:
+        field = fields.get(key)
+        rows.append(
+            {
+                "key": key,
+                "label": str(field.label or key) if field is not None else "",
+                "value": _answer_text(data[key], _choice_labels(field)),
+            }
+        )
+    return rows
 
 
-def _answer_text(value: Any) -> str:
+def _answer_text(value: Any, choices: dict[str, str] | None = None) -> str:
     if value in (None, ""):
         return "—"
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if choices and isinstance(value, list):
+        return "; ".join(choices.get(str(v), str(v)) for v in value)
+    if choices and isinstance(value, str | int) and str(value) in choices:
+        return choices[str(value)]
     if isinstance(value, dict):
         if value.get("paper_original_checked"):
             return _("Paper original checked at the counter")
@@ -371,6 +402,12 @@ def tracking_slip(request: HttpRequest, code: str, pk: uuid.UUID) -> HttpRespons
 # are done and sends the clerk back to the first missing one.
 
 
+def _posted(request: HttpRequest):
+    """The form data of a POST, even an empty one (``request.POST or None``
+    would leave the form unbound: no errors shown, and adding one fails)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _intake_state(request: HttpRequest, agency: Agency) -> dict[str, Any]:
     return dict(request.session.get(INTAKE_SESSION_KEY, {}).get(agency.code, {}))
 
@@ -466,6 +503,19 @@ def _page_initial(form_class: type[forms.Form], stored: dict[str, Any]) -> dict[
     return initial
 
 
+def _page_prefill(
+    procedure: Procedure, person: Person, form_class: type[forms.Form]
+) -> dict[str, Any]:
+    """A page not answered yet starts from what the handler knows of the person
+    found in step 1 (e.g. a birth's declarer: their ID number and household);
+    the clerk may change it. That record's read is logged already (step 1)."""
+    handler = _handler(procedure)
+    values = (handler.prefill(procedure, person) if handler else None) or {}
+    return _page_initial(
+        form_class, {k: v for k, v in values.items() if k in form_class.base_fields}
+    )
+
+
 def _all_answers(state: dict[str, Any], pages: list[int]) -> dict[str, Any] | None:
     """Every page's answers merged, or None while a page is still missing."""
     stored = state.get("answers", {})
@@ -499,7 +549,7 @@ def intake_person(request: HttpRequest, code: str) -> HttpResponse:
     personal ID number on their card (the purpose: counter intake, logged)."""
     agency = _agency(request, code, [Role.CLERK])
     state = _intake_state(request, agency)
-    form = IntakePersonForm(request.POST or None)
+    form = IntakePersonForm(_posted(request))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -550,7 +600,7 @@ def intake_procedure(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("dossiers:intake-person", code=agency.code)
     procedures = selectors.agency_procedures(agency)
     initial = {"procedure": state.get("procedure_id")}
-    form = IntakeProcedureForm(request.POST or None, procedures=procedures, initial=initial)
+    form = IntakeProcedureForm(_posted(request), procedures=procedures, initial=initial)
     if request.method == "POST" and form.is_valid():
         chosen = str(form.cleaned_data["procedure"].pk)
         if chosen != state.get("procedure_id"):
@@ -600,8 +650,10 @@ def intake_answers(request: HttpRequest, code: str, page: int) -> HttpResponse:
                     "dossiers:intake-answers", code=agency.code, page=pages[position + 1]
                 )
             return redirect("dossiers:intake-contact", code=agency.code)
-    else:
+    elif str(page) in state.get("answers", {}):
         form = form_class(initial=_page_initial(form_class, stored))
+    else:
+        form = form_class(initial=_page_prefill(procedure, person, form_class))
     position = pages.index(page)
     back = (
         reverse("dossiers:intake-answers", args=[agency.code, pages[position - 1]])
@@ -641,7 +693,7 @@ def intake_contact(request: HttpRequest, code: str) -> HttpResponse:
     if initial is None:
         account = getattr(getattr(person, "account_link", None), "user", None)
         initial = {"phone": getattr(account, "phone", ""), "email": getattr(account, "email", "")}
-    form = IntakeContactForm(request.POST or None, initial=initial)
+    form = IntakeContactForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         state["contact"] = form.cleaned_data
         _intake_save(request, agency, state)
@@ -679,7 +731,7 @@ def intake_confirm(request: HttpRequest, code: str) -> HttpResponse:
     data = _all_answers(state, pages) if procedure else None
     if person is None or procedure is None or data is None or "contact" not in state:
         return _intake_next(agency, state, procedure)
-    form = forms.Form(request.POST or None)
+    form = forms.Form(_posted(request))
     handler = _handler(procedure)
     status = 200
     if request.method == "POST":
@@ -732,7 +784,7 @@ def intake_confirm(request: HttpRequest, code: str) -> HttpResponse:
             "answers": [
                 {
                     "label": field.label or name,
-                    "value": _answer_text(data.get(name)),
+                    "value": _answer_text(data.get(name), _choice_labels(field)),
                     "url": reverse("dossiers:intake-answers", args=[agency.code, page]),
                 }
                 for page in pages
