@@ -327,6 +327,11 @@ EGOV_SMS_TIMEOUT = env_int("EGOV_SMS_TIMEOUT", 10)
 # Public tracking: wrong guesses allowed per client address and per code in a window.
 EGOV_TRACKING_MAX_FAILURES = env_int("EGOV_TRACKING_MAX_FAILURES", 10)
 EGOV_TRACKING_WINDOW_SECONDS = env_int("EGOV_TRACKING_WINDOW_SECONDS", 15 * 60)
+# Public verification of results (/verify/<token>): unknown codes and all checks
+# allowed per client address in a window.
+EGOV_VERIFY_MAX_FAILURES = env_int("EGOV_VERIFY_MAX_FAILURES", 10)
+EGOV_VERIFY_MAX_LOOKUPS = env_int("EGOV_VERIFY_MAX_LOOKUPS", 300)
+EGOV_VERIFY_WINDOW_SECONDS = env_int("EGOV_VERIFY_WINDOW_SECONDS", 15 * 60)
 # Result documents carry a QR code to <EGOV_PUBLIC_BASE_URL>/verify/<token>: the
 # portal's public address as citizens reach it (scheme and host, no trailing slash).
 EGOV_PUBLIC_BASE_URL = os.environ.get("EGOV_PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")

@@ -8,7 +8,6 @@ up any event whose task was lost (a broker outage, a crash).
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import logging
 
@@ -42,7 +41,7 @@ def after_event(event_id: int) -> None:
             event = DossierEvent.objects.select_for_update().filter(pk=event_id).first()
             if event is None or event.processed_at is not None:
                 return
-            _render_slips(slips, event)
+            slips.render_for_event(event)
             wallet.deliver_results_for_event(event)  # results into the applicant's wallet
             notifications.notify_for_event(event)
             event.processed_at = timezone.now()
@@ -54,18 +53,6 @@ def after_event(event_id: int) -> None:
             attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
         )
         raise
-
-
-def _render_slips(slips, event) -> None:
-    """The slips of the step. A dossier handed on by another agency is received
-    by the system (``hand_in``): it gets the receipt of a received dossier
-    unless the slips know that step by name."""
-    if event.action == "hand_in" and "hand_in" not in slips.SLIPS_FOR_ACTION:
-        proxy = copy.copy(event)
-        proxy.action = "receive"
-        slips.render_for_event(proxy)
-        return
-    slips.render_for_event(event)
 
 
 def enqueue_after_event(event_id: int) -> None:

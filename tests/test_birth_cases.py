@@ -390,7 +390,7 @@ def test_a_grandmother_declares_online_naming_the_parents_whose_records_are_read
     assert AccessLog.objects.filter(purpose=PURPOSE_PARENTS_NAMED).count() == 2
 
     staff_page = world.staff_page(filed.dossier)
-    assert "You are the child's" in staff_page and "grandparent" in staff_page
+    assert "You are the child's" in staff_page and "Grandparent" in staff_page
     assert "Cha mẹ đang làm việc ở nước ngoài" in staff_page
     registered = world.register(filed.dossier)
     assert registered.mother == world.mother and registered.father == world.father
