@@ -279,6 +279,11 @@ class MyDossierDetailSerializer(MyDossierSerializer):
     steps = serializers.SerializerMethodField()
     supplements = CitizenSupplementSerializer(many=True)
     documents = serializers.SerializerMethodField()
+    results = serializers.SerializerMethodField(
+        help_text="The results, once ready: the dossier's own, then those of the dossiers "
+        "handed on from it to other agencies (e.g. a birth's residence confirmation and "
+        "health-insurance card), each downloaded from its own dossier (`url`)."
+    )
     attachments = serializers.SerializerMethodField()
     rating = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField(
@@ -298,6 +303,7 @@ class MyDossierDetailSerializer(MyDossierSerializer):
             "steps",
             "supplements",
             "documents",
+            "results",
             "attachments",
             "rating",
             "allowed_actions",
@@ -310,6 +316,15 @@ class MyDossierDetailSerializer(MyDossierSerializer):
     @extend_schema_field(CitizenDocumentSerializer(many=True))
     def get_documents(self, obj: Dossier) -> list[dict[str, Any]]:
         return CitizenDocumentSerializer(obj.ready_documents, many=True, context=self.context).data
+
+    @extend_schema_field(CitizenDocumentSerializer(many=True))
+    def get_results(self, obj: Dossier) -> list[dict[str, Any]]:
+        if obj.status not in (DossierStatus.RESULT_READY, DossierStatus.RETURNED):
+            return []
+        results = wallet.dossier_results(
+            obj, self.context["request"].user, person=self.context.get("person")
+        )
+        return CitizenDocumentSerializer(results, many=True, context=self.context).data
 
     @extend_schema_field(CitizenAttachmentSerializer(many=True))
     def get_attachments(self, obj: Dossier) -> list[dict[str, Any]]:
@@ -366,6 +381,7 @@ def _detail(request: Request, pk: Any, *, status_code: int = 200) -> Response:
         "request": request,
         "expected": wallet.expected_dates([dossier]),
         "person_id": person.pk if person else None,
+        "person": person,
     }
     return Response(MyDossierDetailSerializer(dossier, context=context).data, status=status_code)
 

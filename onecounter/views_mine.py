@@ -250,7 +250,7 @@ def _detail_context(
         "timeline": citizen_timeline(list(dossier.events.all())),
         "documents": dossier.ready_documents,
         "attachments": dossier.filed_attachments,
-        "results": wallet.result_documents(dossier),
+        "results": wallet.dossier_results(dossier, request.user, person=person),
         "online_result": wallet.delivered_online(dossier),
         "can_rate": wallet.can_rate(dossier),
         "rating_form": rating_form or RatingForm(),

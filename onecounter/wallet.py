@@ -18,6 +18,7 @@ Reads (fixed number of queries whatever the number of rows)
     ``my_dossier(user, pk)``         one dossier with what its page shows, or None
     ``my_document(user, ...)``       one rendered slip or result of such a dossier
     ``my_attachment(user, ...)``     one uploaded file of such a dossier
+    ``dossier_results(dossier, user)``  its results and those of the dossiers handed on from it
     ``asked_now(dossier)``           what is asked of the citizen now, in plain words
     ``wallet_documents(owner)``      the wallet, issued results first
 
@@ -184,6 +185,35 @@ def result_documents(dossier: Dossier) -> list[DossierDocument]:
             .order_by("created_at")
         )
     return documents
+
+
+def handed_on_results(
+    dossier: Dossier, user: User, *, person: Person | None = None
+) -> list[DossierDocument]:
+    """The results of the dossiers handed on from this one (a birth's residence
+    confirmation and health-insurance card) that ``user`` may download, each
+    from its own dossier (the same applicant), in the order they were handed
+    on; once their dossier's result is ready, and not a copy since replaced
+    (one query)."""
+    return list(
+        DossierDocument.objects.filter(
+            kind=DossierDocument.Kind.RESULT,
+            replaced_by__isnull=True,
+            dossier__handoff_in__dossier=dossier,
+            dossier__status__in=(S.RESULT_READY, S.RETURNED),
+            dossier__in=visible_dossiers(user, person=person),
+        )
+        .exclude(file="")
+        .select_related("dossier__agency")
+        .order_by("dossier__handoff_in__created_at", "dossier__code", "created_at", "pk")
+    )
+
+
+def dossier_results(
+    dossier: Dossier, user: User, *, person: Person | None = None
+) -> list[DossierDocument]:
+    """ "Your results" of a dossier: its own, then those of the dossiers handed on from it."""
+    return [*result_documents(dossier), *handed_on_results(dossier, user, person=person)]
 
 
 def delivered_online(dossier: Dossier) -> bool:
@@ -748,8 +778,9 @@ def _kind_for(document: DossierDocument, kinds: list[str]) -> str:
 
 def _deliver_own(dossier: Dossier, *, owner_id: Any = None) -> list[WalletDocument]:
     """Each rendered result of the dossier into the wallet of ``owner_id``
-    (default: its applicant), once (``wallet_document_once``); a result that
-    was replaced by a new copy is not brought back."""
+    (default: its applicant), once (``wallet_document_once``), filed under the
+    person it is about (``DossierDocument.holder``); a result that was
+    replaced by a new copy is not brought back."""
     owner_id = owner_id or dossier.applicant_id
     if owner_id is None:  # a walk-in without an e-account
         return []
@@ -761,14 +792,16 @@ def _deliver_own(dossier: Dossier, *, owner_id: Any = None) -> list[WalletDocume
     if not results:
         return []
     kinds = _result_kinds(dossier)
-    person = dossier.subject_person or dossier.applicant_person
+    about = dossier.subject_person_id or dossier.applicant_person_id
     created = []
     for document in results:
         entry, new = WalletDocument.objects.get_or_create(
             owner_id=owner_id,
             document=document,
             defaults={
-                "person": person,
+                # Whom the result is about: its holder (the child of a birth),
+                # else the dossier's subject or applicant.
+                "person_id": document.holder_id or about,
                 "kind": _kind_for(document, kinds),
                 "title": (document.title or dossier.procedure.name)[:200],
                 "source": WalletDocument.Source.ISSUED,

@@ -105,6 +105,32 @@ def test_each_result_is_delivered_and_named_after_the_handlers_kinds(office, fam
     assert {e.person for e in created} == {family["father"]}  # about the applicant
 
 
+def test_a_result_is_filed_under_the_person_it_is_about_not_the_applicant(client, office, family):
+    # Given a father's dossier (about himself) whose result is about his minor
+    # daughter: its holder, as given when the result was issued
+    user = family["father_user"]
+    dossier = file_dossier(user, office, S.APPROVED)
+    about_her = store_result(dossier, key="birth_certificate", title="Trích lục khai sinh")
+    about_her.holder = family["minor"]
+    about_her.save(update_fields=["holder"])
+    about_him = store_result(dossier, key="decision", title="Quyết định")
+
+    # When the result is ready
+    _dossier, event = mark_result_ready(dossier, office)
+    wallet.deliver_results_for_event(event)
+
+    # Then each wallet entry is about the result's holder, else the dossier's person
+    entries = {e.document_id: e for e in WalletDocument.objects.filter(owner=user)}
+    assert entries[about_her.pk].person == family["minor"]
+    assert entries[about_him.pk].person == family["father"]
+    # ... and his wallet names her on her document only
+    client.force_login(user)
+    page = client.get("/me/documents/").content.decode()
+    assert page.count("· Nguyễn Minh Châu") == 1
+    mine = page.split(f'id="document-{entries[about_her.pk].pk}"')[1].split("</li>")[0]
+    assert "· Nguyễn Minh Châu" in mine
+
+
 def test_a_procedure_without_an_installed_handler_still_delivers(office, family):
     user = family["father_user"]
     dossier = file_dossier(user, office, S.APPROVED)
