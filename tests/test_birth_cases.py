@@ -263,6 +263,27 @@ def check_url(dossier: Dossier) -> str:
     return reverse("filing:check", args=[dossier.pk])
 
 
+def read_only_answer(page: str, name: str) -> str:
+    """The text of an answer shown read-only on a question page: its question
+    is the <dt> the <dd id="id_<name>"> follows."""
+    match = re.search(
+        rf'<dt class="summary-list__key" id="id_{name}_label">([^<]+)</dt>\s*'
+        rf'<dd class="summary-list__value" id="id_{name}" aria-labelledby="id_{name}_label">'
+        r"(.*?)</dd>",
+        page,
+        re.S,
+    )
+    assert match, f"{name} is not shown read-only"
+    return " ".join(match.group(2).split())
+
+
+CONSENT_QUESTION = "Does the head of that household consent to the child joining it?"
+
+
+def consent_asked(page: str) -> bool:
+    return bool(re.search(r'<input type="radio" name="head_consents"', page))
+
+
 @pytest.fixture
 def world(settings, tmp_path):
     use_private_storage(settings, tmp_path)
@@ -409,9 +430,12 @@ def test_a_mother_declares_online_and_only_confirms_both_parents_from_the_popula
     assert client.post(page_url(dossier, 1), declarer("mother")).status_code == 302
     page = html.unescape(client.get(page_url(dossier, 4)).content.decode())
     assert "Nguyễn Thị Hoa" in page and "Trần Văn Bình" in page
-    assert "From the population database." in page
-    father_box = re.search(r'<input[^>]*name="father_id_number"[^>]*>', page).group(0)
-    assert f'value="{world.father.id_number}"' in father_box and " disabled" in father_box
+    assert "From the population database: you do not need to type them." in page
+    # Read-only answers are text (a long address wraps), never inputs
+    assert read_only_answer(page, "father_id_number") == world.father.id_number
+    assert read_only_answer(page, "mother_residence").startswith("Số 5 phố Kim Mã, Phường Ba Đình")
+    assert not re.search(r'<input[^>]*name="(father|mother)_(id_number|name|birth_year)', page)
+    assert 'name="household_number"' in page  # hers, and she may change it
 
     stranger = PersonFactory(sex="M", birth_date=dt.date(1990, 1, 1))
     pages = by_mother_online(world, page4={"father_id_number": stranger.id_number})
@@ -756,6 +780,61 @@ def test_at_the_counter_the_heads_consent_is_asked_for_too(at_grandmothers):
     filed = world.file_at_counter(world.mother, pages)
     assert filed.sent, filed.text[:3000]
     assert filed.dossier.data["relation_to_head"] == "grandchild"
+
+
+@pytest.mark.parametrize("head", ["mother", "father"])
+def test_online_no_consent_is_asked_when_the_declarer_or_her_husband_heads_the_household(
+    world, head
+):
+    """Given the mother declaring online for a household headed by herself or
+    by her husband (the father, named from her record), then page 4 does not
+    ask for the head's consent, the check page does not list it as not
+    answered, and the dossier goes with the consent the law presumes."""
+    if head == "father":
+        Household.objects.filter(pk=world.home.pk).update(head=world.father)
+        HouseholdMembership.objects.filter(person=world.father).update(relation="head")
+        HouseholdMembership.objects.filter(person=world.mother).update(relation="spouse")
+    number = world.home.number
+    client = world.citizen(world.mother)
+    client.post(reverse("filing:start", args=[world.procedure.code]), {"subject": "self"})
+    dossier = Dossier.objects.get(applicant_person=world.mother)
+    pages = by_mother_online(world, page4={"household_number": number})
+    for page_number in (1, 2, 3):
+        assert client.post(page_url(dossier, page_number), pages[page_number]).status_code == 302
+
+    page = html.unescape(client.get(page_url(dossier, 4)).content.decode())
+    assert read_only_answer(page, "father_id_number") == world.father.id_number
+    assert not consent_asked(page) and CONSENT_QUESTION not in page
+    assert client.post(page_url(dossier, 4), pages[4]).status_code == 302
+    client.post(reverse("filing:documents", args=[dossier.pk]), {})
+
+    check = html.unescape(client.get(check_url(dossier)).content.decode())
+    assert CONSENT_QUESTION not in check
+    assert "Before you can send this dossier" not in check
+    assert client.post(check_url(dossier), {"declaration": "on", "send": ""}).status_code == 302
+    dossier.refresh_from_db()
+    assert dossier.status == S.SUBMITTED
+    assert dossier.data["household_number"] == number
+    assert dossier.data["head_consents"] == "yes"
+    assert dossier.data["relation_to_head"] == "child"
+
+
+def test_online_the_consent_is_asked_when_the_grandmother_heads_the_household(at_grandmothers):
+    world = at_grandmothers
+    client = world.citizen(world.mother)
+    client.post(reverse("filing:start", args=[world.procedure.code]), {"subject": "self"})
+    dossier = Dossier.objects.get(applicant_person=world.mother)
+    pages = by_mother_online(world, page4={"household_number": world.grandmothers_home.number})
+    for page_number in (1, 2, 3):
+        assert client.post(page_url(dossier, page_number), pages[page_number]).status_code == 302
+    page = html.unescape(client.get(page_url(dossier, 4)).content.decode())
+    assert consent_asked(page) and CONSENT_QUESTION in page
+    # Her own household instead: her husband and she live there, she heads it
+    changed = {**pages[4], "household_number": world.home.number, "head_consents": "no"}
+    assert client.post(page_url(dossier, 4), changed).status_code == 302
+    dossier.refresh_from_db()
+    assert dossier.data["head_consents"] == ""  # a question not asked keeps no answer
+    assert not consent_asked(html.unescape(client.get(page_url(dossier, 4)).content.decode()))
 
 
 def test_no_consent_is_asked_when_a_parent_heads_the_household(world):

@@ -307,11 +307,12 @@ class ParentsForm(BirthPageForm):
         max_length=20,
         help_text=_("Leave empty for your own household."),
     )
+    # Asked only when the answers call for it (``asks_consent``): hidden otherwise.
     head_consents = forms.ChoiceField(
         label=_("Does the head of that household consent to the child joining it?"),
         choices=[(rules.YES, _("Yes")), (rules.NO, _("No"))],
         required=False,
-        widget=forms.RadioSelect,
+        widget=forms.HiddenInput,
         help_text=_("Needed when the head of the household is neither you nor a parent."),
     )
     relation_to_head = forms.ChoiceField(
@@ -332,25 +333,70 @@ class ParentsForm(BirthPageForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.consent_asked = self.asks_consent()
+        if not self.consent_asked:
+            return
+        field = self.fields["head_consents"]
+        field.widget = forms.RadioSelect(choices=field.choices)
         head = self.household_head()
         if head is not None:
             household, name = head
-            self.fields["head_consents"].help_text = _(
+            field.help_text = _(
                 "The head of household %(number)s is %(name)s (from the population database). "
                 "Needed when the head is neither you nor a parent."
             ) % {"number": household, "name": name}
+
+    def parent_numbers(self) -> list[str]:
+        """The ID numbers of the parents named on this page."""
+        parents = [p for p in rules.PARENTS if not (p == "father" and self.father_is_unknown())]
+        numbers = [(self.value(f"{parent}_id_number") or "").strip() for parent in parents]
+        return [number for number in numbers if number]
+
+    def father_is_unknown(self) -> bool:
+        if self.is_bound:
+            widget = self.fields["father_unknown"].widget
+            return bool(
+                widget.value_from_datadict(self.data, self.files, self.add_prefix("father_unknown"))
+            )
+        return bool(self.initial.get("father_unknown"))
+
+    def household(self) -> Household | None:
+        """The household named (with its head), read once."""
+        if not hasattr(self, "_household"):
+            number = (self.value("household_number") or "").strip()
+            self._household = (
+                Household.objects.filter(number=number).select_related("head").first()
+                if number
+                else None
+            )
+        return self._household
+
+    def asks_consent(self) -> bool:
+        """Whether the page asks for the household head's consent: not when the
+        head of the household named is a parent named here (the declarer's own
+        household, or the other parent's), nor before there are answers to
+        judge by (the list of questions the check page reads). When the
+        household is not named (the declarer's own) or not found, it is asked;
+        the handler's checks on the whole declaration decide whether the
+        answer is needed (not when the head is the declarer)."""
+        if not self.is_bound and not self.initial:
+            return False
+        if not (self.value("household_number") or "").strip():
+            return True
+        household = self.household()
+        if household is None:
+            return True
+        if household.head is None:
+            return False
+        return household.head.id_number not in self.parent_numbers()
 
     def household_head(self) -> tuple[str, str] | None:
         """The head of the household named, by name, when a parent named on
         this page lives in that household (nobody learns who heads a household
         they only know the number of)."""
-        number = (self.value("household_number") or "").strip()
-        parents = [(self.value(f"{parent}_id_number") or "").strip() for parent in rules.PARENTS]
-        parents = [p for p in parents if p]
-        if not number or not parents:
-            return None
-        household = Household.objects.filter(number=number).select_related("head").first()
-        if household is None or household.head is None:
+        parents = self.parent_numbers()
+        household = self.household()
+        if not parents or household is None or household.head is None:
             return None
         lives_there = HouseholdMembership.objects.filter(
             household=household, person__id_number__in=parents, end_date__isnull=True
@@ -362,6 +408,8 @@ class ParentsForm(BirthPageForm):
 
     def clean(self):
         data = super().clean()
+        if not self.consent_asked:
+            data["head_consents"] = ""  # a question not asked has no answer
         self.add_problems(rules.parent_details_problems(data))
         return data
 
