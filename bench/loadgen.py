@@ -107,6 +107,13 @@ def _wrk(host, port, paths, headers, seconds, connections) -> LoadResult:
         ).stdout
     finally:
         Path(script.name).unlink(missing_ok=True)
+    try:
+        return _parse_wrk(out)
+    except (AttributeError, ValueError) as exc:
+        raise RuntimeError(f"could not read wrk's output ({exc}):\n{out}") from None
+
+
+def _parse_wrk(out: str) -> LoadResult:
     requests = int(re.search(r"(\d+) requests in ([\d.]+)(\w+)", out).group(1))
     elapsed_match = re.search(r"\d+ requests in ([\d.]+\w+)", out).group(1)
     elapsed = _duration(elapsed_match) / 1000.0
@@ -118,8 +125,8 @@ def _wrk(host, port, paths, headers, seconds, connections) -> LoadResult:
     ):
         errors += sum(int(g) for g in match.groups())
     # The "Latency Distribution" lines (a "+/- Stdev" column may also end in "50%").
-    p50 = _duration(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))
-    p99 = _duration(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))
+    p50 = _duration(re.search(r"^\s+50%\s+(\S+)\s*$", out, re.M).group(1))
+    p99 = _duration(re.search(r"^\s+99%\s+(\S+)\s*$", out, re.M).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     return LoadResult("wrk", requests, elapsed, rps, p50, p99, errors)
 

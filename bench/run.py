@@ -629,8 +629,8 @@ def http_load(args, env: dict, people: list[dict], keys: dict) -> dict:
         run_load(
             paths=lookup_paths, headers={"Authorization": f"Api-Key {key}"}, seconds=3, **common
         )
-        rounds = []
-        for _ in range(2):  # alternate, so drifting background load hits both alike
+        rounds, lean = [], []
+        for _ in range(3):  # alternate, so drifting background load hits both alike
             hello = run_load(paths=["/bench/hello"], seconds=args.seconds / 2, **common)
             lookup = run_load(
                 paths=lookup_paths,
@@ -639,6 +639,10 @@ def http_load(args, env: dict, people: list[dict], keys: dict) -> dict:
                 **common,
             )
             rounds.append((hello, lookup))
+            # The constant answer on the agency API's lean path (not the floor: for reading).
+            lean.append(
+                run_load(paths=["/api/v1/agency/bench-hello"], seconds=args.seconds / 4, **common)
+            )
         residence = run_load(
             paths=lookup_paths,
             headers={"Authorization": f"Api-Key {keys['residence']}"},
@@ -658,7 +662,14 @@ def http_load(args, env: dict, people: list[dict], keys: dict) -> dict:
         "lookup_http_p50_ms": round(statistics.mean(lk.p50_ms for _, lk in rounds), 2),
         "lookup_http_p99_ms": round(max(lk.p99_ms for _, lk in rounds), 2),
         "lookup_residence_rps": round(residence.rps),
-        "http_errors": sum(h.errors + lk.errors for h, lk in rounds) + residence.errors,
+        "hello_lean_path_rps": round(statistics.mean(x.rps for x in lean)),
+        "lookup_vs_hello_lean_path": round(lookup_rps / statistics.mean(x.rps for x in lean), 3),
+        "http_errors": sum(h.errors + lk.errors for h, lk in rounds)
+        + residence.errors
+        + sum(x.errors for x in lean),
+        "http_rounds": [
+            {"hello_rps": round(h.rps), "lookup_rps": round(lk.rps)} for h, lk in rounds
+        ],
     }
 
 
@@ -686,6 +697,11 @@ def print_table(r: dict) -> None:
         ("hello (req/s)", get("hello_rps"), f"p50 {get('hello_http_p50_ms')} ms"),
         ("lookup / hello", get("lookup_vs_hello"), "target ≥ 0.25"),
         ("lookup, residence (req/s)", get("lookup_residence_rps"), "with the household"),
+        (
+            "hello, agency lean path",
+            get("hello_lean_path_rps"),
+            f"lookup / this: {get('lookup_vs_hello_lean_path')}",
+        ),
         ("ID lookup p50 (ORM)", get("lookup_p50_ms", " ms"), f"p95 {get('lookup_p95_ms')} ms"),
         (
             "name+DOB search p50 (ORM)",

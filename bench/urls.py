@@ -1,5 +1,7 @@
 """The portal's URLs plus /bench/hello, a constant JSON answer through the same
-middleware: what a request costs before any work is done."""
+middleware: what a request costs before any work is done. And the same answer
+under the agency API's prefix, served by its lean path (no session
+middleware), to show what skipping that middleware is worth."""
 
 from django.http import JsonResponse
 from django.urls import path
@@ -13,4 +15,8 @@ def hello(request):
     return JsonResponse(HELLO)
 
 
-urlpatterns = [path("bench/hello", hello, name="bench-hello"), *urlpatterns]
+urlpatterns = [
+    path("bench/hello", hello, name="bench-hello"),
+    path("api/v1/agency/bench-hello", hello, name="bench-hello-lean"),
+    *urlpatterns,
+]
