@@ -254,8 +254,9 @@ def test_a_mother_files_a_birth_and_gets_three_results_from_three_agencies(
         assert heading(page) == "Về bạn, người đi khai sinh"
         about = text(page, "[data-testid=about-applicant]")
         assert mother.full_name in about and mother.id_number in about
-        # Her ID number comes from her linked record: shown, never typed.
-        assert page.locator("#id_declarer_id_number").is_disabled()
+        # Her ID number comes from her linked record: shown as text, never typed.
+        assert text(page, "#id_declarer_id_number").strip() == mother.id_number
+        assert page.locator("input[name=declarer_id_number]").count() == 0
         page.locator("input[name=declarer_relation][value=mother]").check()
         assert fits(page)
         shot(page, "02-declarer")
@@ -297,10 +298,20 @@ def test_a_mother_files_a_birth_and_gets_three_results_from_three_agencies(
             ("father_id_number", father.id_number),
             ("father_birth_year", "1993"),
         ):
-            assert page.locator(f"#id_{field}").is_disabled(), field
-            assert page.input_value(f"#id_{field}") == value, field
+            assert text(page, f"#id_{field}").strip() == value, field
+            assert page.locator(f"input[name={field}]").count() == 0, field
+        # A long address wraps on the phone: all of it is read, nothing is cut off.
+        residence = page.locator("#id_mother_residence")
+        assert text(page, "#id_mother_residence").strip() == (
+            f"{mother.permanent_address}, {world['ward']}"
+        )
+        box = residence.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
         assert page.input_value("#id_household_number") == household.number
         assert page.locator("#id_household_number").is_editable()
+        # Her husband heads the household: his consent is not asked for.
+        assert page.locator("input[name=head_consents]:not([type=hidden])").count() == 0
+        assert "Chủ hộ có đồng ý" not in text(page)
         page.fill("#id_health_facility", HEALTH_FACILITY)
         assert fits(page)
         shot(page, "05-parents")
@@ -317,6 +328,7 @@ def test_a_mother_files_a_birth_and_gets_three_results_from_three_agencies(
         page.wait_for_url(f"**/file/{dossier.pk}/check/")
 
         answers = text(page)
+        assert "Chủ hộ có đồng ý" not in answers  # never listed as not answered
         for value in (
             CHILD,
             born.strftime("%d/%m/%Y"),
