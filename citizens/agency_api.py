@@ -62,6 +62,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -800,11 +801,23 @@ def _redis_client(cache):
     return client
 
 
+class JsonOnlyNegotiation(BaseContentNegotiation):
+    """The agency API answers JSON, whatever the Accept header says: no parsing
+    of Accept on every call (DRF's default negotiation, for one renderer)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class AgencyApiView(APIView):
     authentication_classes = [AgencyApiKeyAuthentication]
     permission_classes = [HasAgencyCredential]
     throttle_classes = [AgencyCredentialThrottle]
     renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonOnlyNegotiation
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -554,6 +554,14 @@ def test_the_agency_api_skips_the_session_middleware_but_keeps_headers_and_langu
     assert "12 digits" in english.json()["message"]
 
 
+def test_the_agency_api_answers_json_whatever_the_accept_header(client, family, police):
+    _credential, key = issue(police, "identity_check")
+    response = lookup(client, key, family["child"].id_number, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["id_number"] == family["child"].id_number
+
+
 def test_an_agency_path_without_its_slash_is_redirected_as_elsewhere(client):
     response = client.get("/api/v1/agency/whoami")
     assert response.status_code == 301
