@@ -499,7 +499,10 @@ def main() -> int:
     )
 
     def save() -> None:
-        output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
+        output.write_text(text)
+        # One file per size as well, so a 10-million run keeps the 1-million figures.
+        output.with_name(f"{output.stem}-{args.persons}{output.suffix}").write_text(text)
 
     if not args.measure_only:
         say(f"Database {args.db_name} (fresh), migrations, Hà Nội's units")
