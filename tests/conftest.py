@@ -6,6 +6,18 @@ from allauth.mfa.totp.internal.auth import TOTP
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's language (Vietnamese): a test client's
+    request in English must not leave English active for the next test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def citizen(db):
     return UserFactory(full_name="Nguyễn Văn An")
