@@ -503,7 +503,9 @@ def check(request: HttpRequest, dossier: Dossier, plan: Plan) -> HttpResponse:
                 "url": f"{page_url}#id_{name}",
             }
             for name, field in plan.fields_of(page_number).items()
-            if not field.widget.is_hidden
+            # A question asked only in some cases (hidden otherwise) is listed
+            # when it was asked and answered, e.g. the household head's consent.
+            if not field.widget.is_hidden or data.get(name) not in (None, "", False, [], {})
         ]
         sections.append({"page": page_number, "rows": rows})
     attachments = filing.attachments_of(dossier)

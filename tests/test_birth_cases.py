@@ -759,6 +759,9 @@ def test_online_the_child_joins_the_grandmothers_household_only_with_her_consent
     assert "The head of household HN0010002 is Lê Thị Gấm" in page
 
     pages[4]["head_consents"] = "yes"
+    assert refused.client.post(page_url(refused.dossier, 4), pages[4]).status_code == 302
+    check = html.unescape(refused.client.get(check_url(refused.dossier)).content.decode())
+    assert CONSENT_QUESTION in check  # asked and answered: listed with the answer
     filed = world.file_online(world.mother, pages)
     assert filed.sent, filed.text[:3000]
     assert filed.dossier.data["household_number"] == world.grandmothers_home.number
