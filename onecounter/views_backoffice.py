@@ -31,7 +31,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from citizens import permissions
@@ -267,14 +267,23 @@ def _answer_rows(dossier: Dossier) -> list[dict[str, str]]:
     rows = []
     for key in keys:
         field = fields.get(key)
-        rows.append(
-            {
-                "key": key,
-                "label": str(field.label or key) if field is not None else "",
-                "value": _answer_text(data[key], _choice_labels(field)),
-            }
+        label, choices = (
+            (str(field.label or key), _choice_labels(field))
+            if field is not None
+            else HANDED_ON_FIELDS.get(key, ("", None))
         )
+        rows.append({"key": key, "label": str(label), "value": _answer_text(data[key], choices)})
     return rows
+
+
+# What another agency hands on besides the answers of this agency's own form:
+# the child's identity, shown under a label (the procedure's form has no such
+# question).
+HANDED_ON_FIELDS: dict[str, tuple[Any, dict[str, str] | None]] = {
+    "full_name": (gettext_lazy("Full name"), None),
+    "birth_date": (gettext_lazy("Date of birth"), None),
+    "sex": (gettext_lazy("Sex"), {"M": gettext_lazy("Male"), "F": gettext_lazy("Female")}),
+}
 
 
 def _answer_text(value: Any, choices: dict[str, str] | None = None) -> str:
@@ -285,7 +294,7 @@ def _answer_text(value: Any, choices: dict[str, str] | None = None) -> str:
     if choices and isinstance(value, list):
         return "; ".join(choices.get(str(v), str(v)) for v in value)
     if choices and isinstance(value, str | int) and str(value) in choices:
-        return choices[str(value)]
+        return str(choices[str(value)])
     if isinstance(value, dict):
         if value.get("paper_original_checked"):
             return _("Paper original checked at the counter")

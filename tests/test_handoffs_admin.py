@@ -310,6 +310,9 @@ def test_police_and_insurance_see_only_their_own_dossier_and_only_its_payload(
             assert page.status_code == 200
             html = page.content.decode()
             assert birth.code in html  # where it came from, as a reference
+            # The child handed on, under labels (not raw keys).
+            assert "Full name" in html and "Date of birth" in html
+            assert ">sex<" not in html and ">full_name<" not in html
             # ...with only the payload: nothing else of the birth declaration.
             assert world.father.id_number not in html
             assert "Bệnh viện Phụ sản" not in html
