@@ -1029,6 +1029,11 @@ def population_import(
         with connection.cursor() as cursor:
             _prepare(cursor, d, params)
             bad_shape = _stage(cursor, d, path, header, result, progress)
+            if d.vendor == "postgresql" and result.rows_read >= LARGE_FILE_ROWS:
+                # The hash tables of a city-sized file (ids, parents, spouses:
+                # ~70 bytes a row each) fit in memory instead of spilling in
+                # batches, which rewrite the wide staging rows at every join.
+                _run(cursor, "SET LOCAL work_mem = '512MB'", params)
             progress("validate", 0, None)
             persons_exist = _persons_exist(cursor)
             _normalise(cursor, d, params)
@@ -1636,6 +1641,7 @@ class _Bulk:
 
 
 BULK_MIN_ROWS = 100_000
+LARGE_FILE_ROWS = 2_000_000
 
 
 def bulk_wanted(cursor, new: int) -> bool:
