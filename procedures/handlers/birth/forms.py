@@ -243,6 +243,22 @@ class BirthForm(BirthPageForm):
         return data
 
 
+def parent_fields(
+    *, id_number, id_number_help, name, name_help, birth_year, ethnicity, nationality, residence
+) -> tuple[forms.Field, ...]:
+    """One parent's six fields on page 4, in page order: ID number, full name,
+    year of birth, ethnicity, nationality, residence. The labels and help texts
+    are passed in whole (each parent has its own sentences to translate)."""
+    return (
+        id_number_field(label=id_number, required=False, help_text=id_number_help),
+        forms.CharField(label=name, required=False, max_length=150, help_text=name_help),
+        forms.IntegerField(label=birth_year, required=False, min_value=1900, max_value=2400),
+        forms.CharField(label=ethnicity, required=False, max_length=60),
+        forms.CharField(label=nationality, required=False, max_length=60),
+        forms.CharField(label=residence, required=False, max_length=255),
+    )
+
+
 class ParentsForm(BirthPageForm):
     """Page 4: the parents (records of the population database, or free text
     for a parent who is not in it), the household the child joins and its
@@ -250,56 +266,44 @@ class ParentsForm(BirthPageForm):
 
     title = _("The parents and the household")
 
-    mother_id_number = id_number_field(
-        label=_("The mother's personal ID number"),
-        required=False,
-        help_text=_("Leave empty if she has no Vietnamese personal ID number."),
-    )
-    mother_name = forms.CharField(
-        label=_("The mother's full name"),
-        required=False,
-        max_length=150,
-        help_text=_("Only when she has no Vietnamese personal ID number."),
-    )
-    mother_birth_year = forms.IntegerField(
-        label=_("The mother's year of birth"), required=False, min_value=1900, max_value=2400
-    )
-    mother_ethnicity = forms.CharField(
-        label=_("The mother's ethnicity"), required=False, max_length=60
-    )
-    mother_nationality = forms.CharField(
-        label=_("The mother's nationality"), required=False, max_length=60
-    )
-    mother_residence = forms.CharField(
-        label=_("The mother's place of residence"), required=False, max_length=255
+    (
+        mother_id_number,
+        mother_name,
+        mother_birth_year,
+        mother_ethnicity,
+        mother_nationality,
+        mother_residence,
+    ) = parent_fields(
+        id_number=_("The mother's personal ID number"),
+        id_number_help=_("Leave empty if she has no Vietnamese personal ID number."),
+        name=_("The mother's full name"),
+        name_help=_("Only when she has no Vietnamese personal ID number."),
+        birth_year=_("The mother's year of birth"),
+        ethnicity=_("The mother's ethnicity"),
+        nationality=_("The mother's nationality"),
+        residence=_("The mother's place of residence"),
     )
     father_unknown = forms.BooleanField(
         label=_("The father is unknown"),
         required=False,
         help_text=_("The birth certificate then leaves the father's details empty."),
     )
-    father_id_number = id_number_field(
-        label=_("The father's personal ID number"),
-        required=False,
-        help_text=_("Leave empty if he has no Vietnamese personal ID number."),
-    )
-    father_name = forms.CharField(
-        label=_("The father's full name"),
-        required=False,
-        max_length=150,
-        help_text=_("Only when he has no Vietnamese personal ID number."),
-    )
-    father_birth_year = forms.IntegerField(
-        label=_("The father's year of birth"), required=False, min_value=1900, max_value=2400
-    )
-    father_ethnicity = forms.CharField(
-        label=_("The father's ethnicity"), required=False, max_length=60
-    )
-    father_nationality = forms.CharField(
-        label=_("The father's nationality"), required=False, max_length=60
-    )
-    father_residence = forms.CharField(
-        label=_("The father's place of residence"), required=False, max_length=255
+    (
+        father_id_number,
+        father_name,
+        father_birth_year,
+        father_ethnicity,
+        father_nationality,
+        father_residence,
+    ) = parent_fields(
+        id_number=_("The father's personal ID number"),
+        id_number_help=_("Leave empty if he has no Vietnamese personal ID number."),
+        name=_("The father's full name"),
+        name_help=_("Only when he has no Vietnamese personal ID number."),
+        birth_year=_("The father's year of birth"),
+        ethnicity=_("The father's ethnicity"),
+        nationality=_("The father's nationality"),
+        residence=_("The father's place of residence"),
     )
     household_number = forms.CharField(
         label=_("Household number of the household the child joins"),
