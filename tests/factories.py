@@ -1,9 +1,19 @@
 """factory_boy factories: the one place tests make objects."""
 
+import datetime as dt
+
 import factory
 from allauth.account.models import EmailAddress
 
-from citizens.models import AdministrativeUnit, Agency, Role, StaffMembership, User
+from citizens.models import (
+    AdministrativeUnit,
+    Agency,
+    Household,
+    HouseholdMembership,
+    Role,
+    StaffMembership,
+    User,
+)
 
 PASSWORD = "Mat-khau-thu-nghiem-2026"
 
@@ -91,6 +101,40 @@ class PersonFactory(factory.django.DjangoModelFactory):
         lambda o, n: make_id_number(o.sex, o.birth_date, 100000 + n)
     )
     permanent_address = "Số 1 phố Thử Nghiệm"
+
+
+def make_family(ward) -> dict:
+    """A married couple in the population database at Số 5 phố Kim Mã in
+    ``ward`` (Nguyễn Thị Hoa, born 17/05/1995, Kinh; Trần Văn Bình, born
+    01/02/1993, Mường), the mother heading their household HN0010001 and the
+    father her spouse in it: ``{"mother", "father", "household"}``."""
+    mother = PersonFactory(
+        full_name="Nguyễn Thị Hoa",
+        sex="F",
+        birth_date=dt.date(1995, 5, 17),
+        ethnicity="01",
+        permanent_address="Số 5 phố Kim Mã",
+        permanent_unit=ward,
+    )
+    father = PersonFactory(
+        full_name="Trần Văn Bình",
+        sex="M",
+        birth_date=dt.date(1993, 2, 1),
+        ethnicity="06",
+        permanent_address="Số 5 phố Kim Mã",
+        permanent_unit=ward,
+        spouse=mother,
+    )
+    mother.spouse = father
+    mother.save(update_fields=["spouse"])
+    household = Household.objects.create(
+        number="HN0010001", address="Số 5 phố Kim Mã", unit=ward, head=mother
+    )
+    for person, relation in ((mother, "head"), (father, "spouse")):
+        HouseholdMembership.objects.create(
+            household=household, person=person, relation=relation, start_date=dt.date(2020, 1, 1)
+        )
+    return {"mother": mother, "father": father, "household": household}
 
 
 class FieldFactory(factory.django.DjangoModelFactory):

@@ -30,6 +30,7 @@ from tests.factories import (
     PersonFactory,
     ProcedureFactory,
     WardFactory,
+    make_family,
     make_id_number,
 )
 
@@ -61,33 +62,7 @@ def ward(db):
 @pytest.fixture
 def family(ward):
     """A married couple in the population database, the mother heading a household."""
-    mother = PersonFactory(
-        full_name="Nguyễn Thị Hoa",
-        sex="F",
-        birth_date=dt.date(1995, 5, 17),
-        ethnicity="01",
-        permanent_address="Số 5 phố Kim Mã",
-        permanent_unit=ward,
-    )
-    father = PersonFactory(
-        full_name="Trần Văn Bình",
-        sex="M",
-        birth_date=dt.date(1993, 2, 1),
-        ethnicity="06",
-        permanent_address="Số 5 phố Kim Mã",
-        permanent_unit=ward,
-        spouse=mother,
-    )
-    mother.spouse = father
-    mother.save(update_fields=["spouse"])
-    household = Household.objects.create(
-        number="HN0010001", address="Số 5 phố Kim Mã", unit=ward, head=mother
-    )
-    for person, relation in ((mother, "head"), (father, "spouse")):
-        HouseholdMembership.objects.create(
-            household=household, person=person, relation=relation, start_date=dt.date(2020, 1, 1)
-        )
-    return {"mother": mother, "father": father, "household": household}
+    return make_family(ward)
 
 
 def birth_data(family, ward, **changes):

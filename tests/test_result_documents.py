@@ -18,7 +18,7 @@ import qrcode.constants
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from citizens.models import Agency, Household, HouseholdMembership, IdentityLink, Person, Role
+from citizens.models import Agency, IdentityLink, Person, Role
 from interconnect.models import Handoff
 from onecounter import pdf, slips, tasks, transitions, verification
 from onecounter.models import Dossier, DossierDocument, WalletDocument
@@ -26,10 +26,10 @@ from tests.factories import (
     AgencyFactory,
     DossierFactory,
     MembershipFactory,
-    PersonFactory,
     ProcedureFactory,
     UserFactory,
     WardFactory,
+    make_family,
 )
 
 pytestmark = pytest.mark.django_db
@@ -80,32 +80,8 @@ def make_world() -> dict:
         ward,
         "Hoàng Thị Lan",
     )
-    mother = PersonFactory(
-        full_name="Nguyễn Thị Hoa",
-        sex="F",
-        birth_date=dt.date(1995, 5, 17),
-        ethnicity="01",
-        permanent_address="Số 5 phố Kim Mã",
-        permanent_unit=ward,
-    )
-    father = PersonFactory(
-        full_name="Trần Văn Bình",
-        sex="M",
-        birth_date=dt.date(1993, 2, 1),
-        ethnicity="06",
-        permanent_address="Số 5 phố Kim Mã",
-        permanent_unit=ward,
-        spouse=mother,
-    )
-    mother.spouse = father
-    mother.save(update_fields=["spouse"])
-    household = Household.objects.create(
-        number="HN0010001", address="Số 5 phố Kim Mã", unit=ward, head=mother
-    )
-    for person, relation in ((mother, "head"), (father, "spouse")):
-        HouseholdMembership.objects.create(
-            household=household, person=person, relation=relation, start_date=dt.date(2020, 1, 1)
-        )
+    family = make_family(ward)
+    mother = family["mother"]
     mother_user = UserFactory(full_name=mother.full_name)
     IdentityLink.objects.create(user=mother_user, person=mother, level=2, method="self")
     return {
@@ -113,9 +89,7 @@ def make_world() -> dict:
         "committee": committee,
         "police": police,
         "insurance": insurance,
-        "mother": mother,
-        "father": father,
-        "household": household,
+        **family,
         "mother_user": mother_user,
     }
 
