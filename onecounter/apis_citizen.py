@@ -73,6 +73,22 @@ ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, descriptio
 PDF = OpenApiResponse(OpenApiTypes.BINARY, description="The PDF (`application/pdf`).")
 
 
+def _schema(**kwargs: Any):
+    """``extend_schema`` for an operation of this API (under its tag)."""
+    return extend_schema(tags=[TAG], **kwargs)
+
+
+def _dossier_schema(*, parameters: list | tuple = (), **kwargs: Any):
+    """``_schema`` for an operation on one of my dossiers (its id in the path first)."""
+    return _schema(parameters=[ID, *parameters], **kwargs)
+
+
+class CitizenApi(APIView):
+    # A view of this API: for a signed-in user only. (No docstring: drf-spectacular
+    # would show it as the description of every operation that has none.)
+    permission_classes = [permissions.IsAuthenticated]
+
+
 def _absolute(request: Request | None, url: str) -> str:
     return request.build_absolute_uri(url) if request is not None else url
 
@@ -389,8 +405,7 @@ def _detail(request: Request, pk: Any, *, status_code: int = 200) -> Response:
 # --- Views: dossiers ----------------------------------------------------------------------------
 
 
-@extend_schema(
-    tags=[TAG],
+@_schema(
     summary="My dossiers",
     description="The signed-in citizen's dossiers and those about their minor children: "
     "drafts first, then open ones, then finished ones. Each says what is asked of the "
@@ -416,27 +431,21 @@ class MyDossierListApi(generics.ListAPIView):
         return Dossier.objects.none()
 
 
-class MyDossierDetailApi(APIView):
-    permission_classes = [permissions.IsAuthenticated]
-
-    @extend_schema(
-        tags=[TAG],
+class MyDossierDetailApi(CitizenApi):
+    @_dossier_schema(
         summary="One of my dossiers",
         description="With its steps (reasons included: it is the citizen's own dossier), "
         "requests for missing documents, slips and results, uploads and the actions open now.",
-        parameters=[ID],
         responses={200: MyDossierDetailSerializer, 404: ERROR},
     )
     def get(self, request: Request, pk) -> Response:
         return _detail(request, pk)
 
 
-class SupplementApi(APIView):
-    permission_classes = [permissions.IsAuthenticated]
+class SupplementApi(CitizenApi):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(
-        tags=[TAG],
+    @_dossier_schema(
         summary="Answer the request for missing documents",
         description=(
             "Multipart. For each item n (0-based) of the open request (`supplements[0].items`): "
@@ -445,7 +454,6 @@ class SupplementApi(APIView):
             "back to the desk (`resubmit`); a request during processing restarts the clock "
             "(`supply`): the promised date moves later by the working days it was paused."
         ),
-        parameters=[ID],
         request={
             "multipart/form-data": inline_serializer(
                 "SupplementAnswer",
@@ -495,14 +503,10 @@ class SupplementApi(APIView):
         return _detail(request, pk)
 
 
-class WithdrawApi(APIView):
-    permission_classes = [permissions.IsAuthenticated]
-
-    @extend_schema(
-        tags=[TAG],
+class WithdrawApi(CitizenApi):
+    @_dossier_schema(
         summary="Withdraw a dossier",
         description="Possible until a decision is made; 409 `invalid_transition` after.",
-        parameters=[ID],
         request=WithdrawInput,
         responses={
             200: MyDossierDetailSerializer,
@@ -524,15 +528,11 @@ class WithdrawApi(APIView):
         return _detail(request, pk)
 
 
-class ReceiveResultApi(APIView):
-    permission_classes = [permissions.IsAuthenticated]
-
-    @extend_schema(
-        tags=[TAG],
+class ReceiveResultApi(CitizenApi):
+    @_dossier_schema(
         summary="Take a full-online result",
         description="The applicant takes the result online (the step `hand_back`); the "
         "dossier is then returned and can be rated.",
-        parameters=[ID],
         request=None,
         responses={200: MyDossierDetailSerializer, 403: ERROR, 404: ERROR, 409: ERROR},
     )
@@ -541,14 +541,10 @@ class ReceiveResultApi(APIView):
         return _detail(request, pk)
 
 
-class DossierDocumentApi(APIView):
-    permission_classes = [permissions.IsAuthenticated]
-
-    @extend_schema(
-        tags=[TAG],
+class DossierDocumentApi(CitizenApi):
+    @_dossier_schema(
         summary="Download a slip or result of my dossier",
         parameters=[
-            ID,
             OpenApiParameter("document_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
         ],
         responses={(200, "application/pdf"): PDF, 404: ERROR},
@@ -561,15 +557,11 @@ class DossierDocumentApi(APIView):
             raise Http404 from exc
 
 
-class RatingApi(APIView):
-    permission_classes = [permissions.IsAuthenticated]
-
-    @extend_schema(
-        tags=[TAG],
+class RatingApi(CitizenApi):
+    @_dossier_schema(
         summary="Rate the service",
         description="Once, after the result has been handed over: 409 `not_returned` before, "
         "409 `already_rated` the second time.",
-        parameters=[ID],
         request=inline_serializer(
             "RatingRequest",
             {
@@ -611,8 +603,7 @@ class WalletListApi(generics.ListAPIView):
             return WalletDocument.objects.none()
         return wallet.wallet_documents(self.request.user)
 
-    @extend_schema(
-        tags=[TAG],
+    @_schema(
         summary="My documents",
         description="Results issued to me (`source` issued) first, then documents I keep.",
         responses={200: WalletDocumentSerializer(many=True), 403: ERROR},
@@ -620,8 +611,7 @@ class WalletListApi(generics.ListAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(
-        tags=[TAG],
+    @_schema(
         summary="Keep a document",
         description="Multipart: `file` (PDF, JPEG or PNG up to 10 MB; checked by its content, "
         "images re-encoded without their metadata), `kind` and an optional `title`.",
@@ -658,12 +648,10 @@ class WalletListApi(generics.ListAPIView):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
-class WalletDocumentApi(APIView):
-    permission_classes = [permissions.IsAuthenticated]
+class WalletDocumentApi(CitizenApi):
     document_id = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
-    @extend_schema(
-        tags=[TAG],
+    @_schema(
         summary="Download a document of my wallet",
         parameters=[document_id],
         responses={
@@ -676,8 +664,7 @@ class WalletDocumentApi(APIView):
     def get(self, request: Request, pk):
         return wallet.wallet_response(wallet.wallet_document_of(request.user, pk))
 
-    @extend_schema(
-        tags=[TAG],
+    @_schema(
         summary="Delete a document I keep",
         description="Issued results stay (409 `issued_document`), and so does a document "
         "given in a dossier (409 `document_in_use`).",
