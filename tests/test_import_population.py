@@ -534,6 +534,19 @@ def test_bulk_mode_is_chosen_when_the_new_persons_outnumber_those_in_the_table(
     assert Person.objects.count() == 8
 
 
+@pytest.mark.parametrize("bulk", [False, True])
+def test_new_persons_are_laid_out_by_date_of_birth(hanoi, retired, tmp_path, bulk):
+    # Ids (time-ordered UUIDs) follow the dates of birth, and so does the order
+    # the rows are written in: the persons a name + date-of-birth search reads
+    # (all those born that day) share pages of the table.
+    run(SMALL, tmp_path, bulk=bulk)
+    by_id = list(Person.objects.order_by("id").values_list("birth_date", flat=True))
+    assert by_id == sorted(by_id) and len(by_id) == 8
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT birth_date FROM citizens_person ORDER BY ctid")
+        assert [row[0] for row in cursor.fetchall()] == by_id
+
+
 def test_a_small_file_is_loaded_row_by_row(hanoi, retired, tmp_path):
     assert run(SMALL, tmp_path).bulk is False  # 8 new persons: not worth rebuilding indexes
 
