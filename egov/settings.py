@@ -140,6 +140,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Hot queries (the agency API's lookups) as prepared statements of the database
+# session; set to 0 behind a pooler in transaction mode (docs/performance.md).
+EGOV_DB_PREPARED_STATEMENTS = env_bool("EGOV_DB_PREPARED_STATEMENTS", True)
 
 # --- Redis: cache, Celery broker ----------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -416,12 +416,37 @@ def test_on_postgresql_the_lookup_and_its_access_log_are_one_statement(client, f
             lookup(client, key, family["child"].id_number, HTTP_X_DOSSIER_REF="D-1").status_code
             == 200
         )
+    # Prepared statements of the session: "PREPARE ... AS <sql>; EXECUTE ..." the
+    # first time, "EXECUTE ..." alone after that.
     credential_query, lookup_and_log = (q["sql"] for q in ctx.captured_queries)
-    assert "citizens_agencyapicredential" in credential_query
-    assert "INSERT INTO" in lookup_and_log and "citizens_accesslog" in lookup_and_log
+    assert "egov_agency_credential" in credential_query
+    assert "egov_agency_lookup_residence" in lookup_and_log
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE name = %s",
+            ["egov_agency_lookup_residence"],
+        )
+        (statement,) = cursor.fetchone()
+    assert "INSERT INTO" in statement and "citizens_accesslog" in statement
     entry = AccessLog.objects.get()
     assert (entry.person, entry.agency, entry.dossier_ref) == (family["child"], police, "D-1")
     assert entry.channel == AccessLog.Channel.AGENCY_API and entry.actor is None
+    # Once prepared, the statements answer again, and log again.
+    assert lookup(client, key, family["child"].id_number).status_code == 200
+    assert AccessLog.objects.count() == 2
+
+
+def test_without_prepared_statements_the_lookup_costs_the_same_queries(
+    client, family, police, settings
+):
+    settings.EGOV_DB_PREPARED_STATEMENTS = False
+    _credential, key = issue(police, "identity_check")
+    with CaptureQueriesContext(connection) as ctx:
+        assert lookup(client, key, family["child"].id_number).status_code == 200
+    credential_query, lookup_and_log = (q["sql"] for q in ctx.captured_queries)
+    assert "citizens_agencyapicredential" in credential_query
+    assert "INSERT INTO" in lookup_and_log and "citizens_accesslog" in lookup_and_log
+    assert AccessLog.objects.get().person == family["child"]
 
 
 def test_a_residence_lookup_costs_the_same_queries_for_a_big_household(client, family, ward):
