@@ -568,6 +568,7 @@ def test_the_agency_api_skips_the_session_middleware_but_keeps_headers_and_langu
     response = lookup(client, key, family["child"].id_number)
     assert response.status_code == 200
     assert not hasattr(response.wsgi_request, "session")  # the lean path answered
+    assert response.wsgi_request.resolver_match.view_name == "api:agency-person"
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Language"] == "vi"
