@@ -547,6 +547,30 @@ def test_the_throttle_counter_expires_after_its_window(client, family, police, s
     assert 0 < ttl <= 61
 
 
+def test_at_a_high_rate_a_process_adds_its_requests_to_the_counter_in_batches(
+    client, family, police, settings
+):
+    from django.core.cache import cache
+
+    settings.EGOV_AGENCY_API_RATE = "1000/min"  # batches of 10
+    credential, key = issue(police, "identity_check")
+    number = family["child"].id_number
+    for _ in range(25):
+        assert lookup(client, key, number).status_code == 200
+    window = int(AgencyCredentialThrottle.timer() // 60)
+    assert cache.get(f"throttle_agency_api_{credential.pk}_{window}") == 20  # 5 not yet added
+    assert AccessLog.objects.count() == 25
+
+
+def test_a_batched_rate_still_stops_at_its_limit(client, family, police, settings, monkeypatch):
+    settings.EGOV_AGENCY_API_RATE = "200/min"  # batches of 2
+    monkeypatch.setattr(AgencyCredentialThrottle, "timer", staticmethod(lambda: 1_800_000_030.0))
+    _credential, key = issue(police, "identity_check")
+    number = family["child"].id_number
+    statuses = [lookup(client, key, number).status_code for _ in range(202)]
+    assert statuses == [200] * 200 + [429, 429]
+
+
 def test_without_redis_the_throttle_counts_in_the_configured_cache(
     client, family, police, settings
 ):
