@@ -1490,12 +1490,10 @@ def _upsert_persons_pg(cursor, d: _Dialect, params: dict, result: ImportResult) 
     result.inserted, result.updated = cursor.fetchone()
 
 
-def _upsert_persons_sqlite(cursor, d: _Dialect, params: dict, result: ImportResult) -> None:
-    """The same in three statements: versions of the rows that differ, update, insert."""
-    columns = ", ".join(_PERSON_COLUMNS)
-    _run(cursor, f"CREATE TEMP TABLE import_src AS {_person_source_sql(d)}", params)
-    _run(cursor, "CREATE UNIQUE INDEX import_src_id ON import_src (id)", params)
-    result.updated = _run(
+def _version_and_update_existing(cursor, d: _Dialect, params: dict) -> int:
+    """For the rows of ``import_src`` that exist and differ: a version (the
+    before-image), then the update. Returns how many were updated."""
+    updated = _run(
         cursor,
         f"INSERT INTO citizens_personversion ({_VERSION_COLUMNS}) "
         f"SELECT old.id, old.version, {_snapshot_sql(d, 'old')}, old.updated_at, %(now)s, "
@@ -1512,6 +1510,15 @@ def _upsert_persons_sqlite(cursor, d: _Dialect, params: dict, result: ImportResu
         f"AND {_differs_sql(d, 'p', 'src', _COMPARED)}",
         params,
     )
+    return updated
+
+
+def _upsert_persons_sqlite(cursor, d: _Dialect, params: dict, result: ImportResult) -> None:
+    """The same in three statements: versions of the rows that differ, update, insert."""
+    columns = ", ".join(_PERSON_COLUMNS)
+    _run(cursor, f"CREATE TEMP TABLE import_src AS {_person_source_sql(d)}", params)
+    _run(cursor, "CREATE UNIQUE INDEX import_src_id ON import_src (id)", params)
+    result.updated = _version_and_update_existing(cursor, d, params)
     result.inserted = _run(
         cursor,
         f"INSERT INTO citizens_person ({columns}, version, created_at, updated_at, source) "
@@ -1532,23 +1539,7 @@ def _upsert_persons_bulk(cursor, d: _Dialect, params: dict, result: ImportResult
         f"CREATE TEMP TABLE import_src{d.on_commit_drop} AS {source} WHERE i.is_new = 0",
         params,
     )
-    result.updated = _run(
-        cursor,
-        f"INSERT INTO citizens_personversion ({_VERSION_COLUMNS}) "
-        f"SELECT old.id, old.version, {_snapshot_sql(d, 'old')}, old.updated_at, %(now)s, "
-        f"%(actor)s, %(reason)s, '', {_changed_fields_sql(d, 'old', 'src')} "
-        "FROM import_src src JOIN citizens_person old ON old.id = src.id "
-        f"WHERE {_differs_sql(d, 'old', 'src', _COMPARED)}",
-        params,
-    )
-    updates = ", ".join(f"{c} = src.{c}" for c in _COMPARED)
-    _run(
-        cursor,
-        f"UPDATE citizens_person AS p SET {updates}, version = p.version + 1, "
-        "updated_at = %(now)s FROM import_src src WHERE p.id = src.id "
-        f"AND {_differs_sql(d, 'p', 'src', _COMPARED)}",
-        params,
-    )
+    result.updated = _version_and_update_existing(cursor, d, params)
     # In id order, that is by date of birth (see import_ids).
     result.inserted = _run(
         cursor,
