@@ -302,6 +302,9 @@ class Person(models.Model):
         blank=True,
         related_name="permanent_residents",
         verbose_name=_("permanent residence unit"),
+        # person_unit_name (permanent_unit_id, search_name) serves every lookup
+        # by unit: a second index on the unit alone would only cost writes.
+        db_index=False,
     )
     current_address = models.CharField(_("current residence"), max_length=255, blank=True)
     current_unit = models.ForeignKey(
@@ -476,7 +479,10 @@ class HouseholdMembership(models.Model):
         PERMANENT = "permanent", _("permanent residence")
         TEMPORARY = "temporary", _("temporary residence")
 
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="memberships")
+    # membership_household (household_id, end_date) serves every lookup by household.
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="memberships", db_index=False
+    )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
     relation = models.CharField(_("relation to the head"), max_length=20)
     residence_type = models.CharField(
