@@ -1029,11 +1029,9 @@ def population_import(
         with connection.cursor() as cursor:
             _prepare(cursor, d, params)
             bad_shape = _stage(cursor, d, path, header, result, progress)
-            if d.vendor == "postgresql" and result.rows_read >= LARGE_FILE_ROWS:
-                # The hash tables of a city-sized file (ids, parents, spouses:
-                # ~70 bytes a row each) fit in memory instead of spilling in
-                # batches, which rewrite the wide staging rows at every join.
-                _run(cursor, "SET LOCAL work_mem = '512MB'", params)
+            if d.vendor == "postgresql":
+                for setting in memory_settings(result.rows_read):
+                    _run(cursor, f"SET LOCAL {setting}", params)
             progress("validate", 0, None)
             persons_exist = _persons_exist(cursor)
             _normalise(cursor, d, params)
@@ -1080,12 +1078,10 @@ def _prepare(cursor, d: _Dialect, params: dict) -> None:
                 _run(cursor, "SET LOCAL temp_buffers = '1GB'", params)
         except DatabaseError:
             pass
-        # Bulk work, for this transaction only: memory for hashes and sorts; no JIT
+        # Bulk work, for this transaction only (memory: memory_settings); no JIT
         # (compiling the rule expressions costs more than it saves); small samples
         # when analysing the staging tables (row counts are what the planner needs).
         for setting in (
-            "work_mem = '256MB'",
-            "maintenance_work_mem = '512MB'",
             "jit = off",
             "default_statistics_target = 10",
         ):
@@ -1589,8 +1585,6 @@ class _Bulk:
         # A table with deferred checks still pending cannot be altered: run them
         # now (the transaction's later checks run at the end of each statement).
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        # Memory for the index builds' sorts (and the foreign keys' checks).
-        cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
         # Constraints: foreign keys; primary, unique and exclusion keys, except
         # those a foreign key of another table relies on.
         cur.execute(
@@ -1638,6 +1632,22 @@ class _Bulk:
 
 BULK_MIN_ROWS = 100_000
 LARGE_FILE_ROWS = 2_000_000
+
+
+def memory_settings(rows: int) -> list[str]:
+    """Memory for an import of ``rows`` rows (``SET LOCAL``, after staging).
+
+    ``work_mem``: the hashes of the checks and joins (ids, parents, spouses,
+    names: ~70 bytes a row each) stay in memory instead of spilling in
+    batches, which rewrite the wide staging rows at every join.
+    ``maintenance_work_mem``: the sorts of the index builds in bulk mode
+    (shared by the parallel workers) and the trigram index's accumulator.
+    A city-sized file (LARGE_FILE_ROWS) gets more of both; the machine of
+    docs/performance.md has 24 GiB. The benchmark's lower bound uses the same.
+    """
+    if rows >= LARGE_FILE_ROWS:
+        return ["work_mem = '1GB'", "maintenance_work_mem = '2GB'"]
+    return ["work_mem = '256MB'", "maintenance_work_mem = '1GB'"]
 
 
 def bulk_wanted(cursor, new: int) -> bool:
