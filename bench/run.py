@@ -211,21 +211,7 @@ def import_lower_bound(url: str, csv_path: Path, persons: int) -> dict:
             cur.execute(f"SET {setting}")
         spent["copy_s"] = copy_raw(cur, url, csv_path, "bench_stage", temporary=True)
         cur.execute("DROP TABLE bench_stage")
-        cur.execute(
-            "SELECT c.conrelid::regclass::text, c.contype, pg_get_constraintdef(c.oid) "
-            "FROM pg_constraint c WHERE c.conrelid = ANY (CAST(%s AS regclass[])) "
-            "AND c.contype IN ('p', 'u', 'f') ORDER BY 1, 2",
-            [tables],
-        )
-        constraints = cur.fetchall()
-        cur.execute(
-            "SELECT i.indrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "WHERE i.indrelid = ANY (CAST(%s AS regclass[])) AND NOT EXISTS (SELECT 1 FROM "
-            "pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid) "
-            "ORDER BY 1, 2",
-            [tables],
-        )
-        indexes = cur.fetchall()
+        constraints, indexes = _Bulk.schema(cur, keep_referenced=False)
 
         def copy_of(sql: str) -> str:
             for table in tables:
@@ -237,14 +223,14 @@ def import_lower_bound(url: str, csv_path: Path, persons: int) -> dict:
             checkpoint(url)
             for table in tables:
                 timed("write_s", f"CREATE TABLE bench_{table} AS SELECT * FROM {table}")
-            for table, kind, definition in constraints:
+            for table, _name, kind, definition in constraints:
                 if kind != "f":
                     timed("indexes_s", f"ALTER TABLE bench_{table} ADD {definition}")
-            for number, (_table, definition) in enumerate(indexes):
+            for number, (_table, _name, definition) in enumerate(indexes):
                 on = definition.split(" ON ", 1)[1]
                 unique = "UNIQUE " if definition.startswith("CREATE UNIQUE") else ""
                 timed("indexes_s", copy_of(f"CREATE {unique}INDEX bench_index_{number} ON {on}"))
-            for table, kind, definition in constraints:
+            for table, _name, kind, definition in constraints:
                 if kind == "f":
                     timed("foreign_keys_s", copy_of(f"ALTER TABLE bench_{table} ADD {definition}"))
         finally:
@@ -252,8 +238,8 @@ def import_lower_bound(url: str, csv_path: Path, persons: int) -> dict:
                 cur.execute(f"DROP TABLE IF EXISTS bench_{table} CASCADE")
     conn.close()
     spent["total_s"] = sum(spent.values())
-    spent["indexes"] = len(indexes) + sum(1 for _t, kind, _d in constraints if kind != "f")
-    spent["foreign_keys"] = sum(1 for _t, kind, _d in constraints if kind == "f")
+    spent["foreign_keys"] = sum(1 for _t, _n, kind, _d in constraints if kind == "f")
+    spent["indexes"] = len(indexes) + len(constraints) - spent["foreign_keys"]
     return spent
 
 

@@ -1585,28 +1585,7 @@ class _Bulk:
         # A table with deferred checks still pending cannot be altered: run them
         # now (the transaction's later checks run at the end of each statement).
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        # Constraints: foreign keys; primary, unique and exclusion keys, except
-        # those a foreign key of another table relies on.
-        cur.execute(
-            "SELECT c.conrelid::regclass::text, c.conname, c.contype, "
-            "pg_get_constraintdef(c.oid) FROM pg_constraint c "
-            "WHERE c.conrelid = ANY (CAST(%s AS regclass[])) AND c.contype IN ('p', 'u', 'x', 'f') "
-            "AND NOT (c.contype <> 'f' AND EXISTS (SELECT 1 FROM pg_constraint r "
-            "WHERE r.contype = 'f' AND r.conindid = c.conindid "
-            "AND NOT r.conrelid = ANY (CAST(%s AS regclass[])))) "
-            "ORDER BY c.conrelid, c.conname",
-            [tables, tables],
-        )
-        constraints = cur.fetchall()
-        # Indexes that back no constraint.
-        cur.execute(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "WHERE i.indrelid = ANY (CAST(%s AS regclass[])) AND NOT EXISTS "
-            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid "
-            "AND c.conrelid = i.indrelid) ORDER BY i.indrelid, 1",
-            [tables],
-        )
-        indexes = cur.fetchall()
+        constraints, indexes = self.schema(cur, keep_referenced=True)
         for table, name, kind, definition in constraints:
             if kind == "f":
                 cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
@@ -1617,9 +1596,41 @@ class _Bulk:
             if kind != "f":
                 cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
                 self.indexes.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        for name, definition in indexes:
+        for _table, name, definition in indexes:
             cur.execute(f"DROP INDEX {name}")
             self.indexes.append(definition)
+
+    @classmethod
+    def schema(cls, cursor, keep_referenced: bool) -> tuple[list, list]:
+        """The keys and indexes of TABLES, from the catalogue: constraints
+        (table, name, kind, definition): foreign keys and primary, unique and
+        exclusion keys (without, when ``keep_referenced``, those a foreign key
+        of another table relies on); and the indexes that back no constraint
+        (table, name, definition)."""
+        tables = list(cls.TABLES)
+        referenced = (
+            "AND NOT (c.contype <> 'f' AND EXISTS (SELECT 1 FROM pg_constraint r "
+            "WHERE r.contype = 'f' AND r.conindid = c.conindid "
+            "AND NOT r.conrelid = ANY (CAST(%(tables)s AS regclass[])))) "
+        )
+        cursor.execute(
+            "SELECT c.conrelid::regclass::text, c.conname, c.contype, "
+            "pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "WHERE c.conrelid = ANY (CAST(%(tables)s AS regclass[])) "
+            "AND c.contype IN ('p', 'u', 'x', 'f') "
+            f"{referenced if keep_referenced else ''}ORDER BY c.conrelid, c.conname",
+            {"tables": tables},
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, "
+            "pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = ANY (CAST(%(tables)s AS regclass[])) AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid "
+            "AND c.conrelid = i.indrelid) ORDER BY i.indrelid, 2",
+            {"tables": tables},
+        )
+        return constraints, cursor.fetchall()
 
     def restore_indexes(self) -> None:
         for statement in self.indexes:
