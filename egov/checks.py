@@ -32,15 +32,25 @@ def payment_gateway_check(app_configs, **kwargs):
     return errors
 
 
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "::"}
+
+
+def _is_local(hostname: str) -> bool:
+    """Whether ``hostname`` names the server itself, not a public address."""
+    hostname = hostname.lower().rstrip(".")
+    return hostname in LOCAL_HOSTS or hostname.endswith(".localhost") or hostname.startswith("127.")
+
+
 @register(Tags.security, deploy=True)
 def public_base_url_check(app_configs, **kwargs):
     """The QR codes printed on result documents lead to EGOV_PUBLIC_BASE_URL:
     in production it must be the portal's public https address (the default,
-    http://localhost:8000, would print codes that lead nowhere)."""
+    http://localhost:8000, or any address of the server itself, would print
+    codes that lead nowhere)."""
     if not settings.PRODUCTION:
         return []
     url = urlsplit(settings.EGOV_PUBLIC_BASE_URL or "")
-    if url.scheme == "https" and url.hostname and url.hostname != "localhost":
+    if url.scheme == "https" and url.hostname and not _is_local(url.hostname):
         return []
     return [
         Error(

@@ -10,6 +10,8 @@ scripts/bootstrap.sh
 export DJANGO_HTTPS=${DJANGO_HTTPS:-0}
 HOST=${DEMO_HOST:-127.0.0.1}
 PORT=${DEMO_PORT:-8000}
+# The QR codes on result documents lead here: to the address the demo serves on.
+export EGOV_PUBLIC_BASE_URL=${EGOV_PUBLIC_BASE_URL:-http://$HOST:$PORT}
 PY=.venv/bin/python
 mkdir -p var/log
 

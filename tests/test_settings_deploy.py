@@ -56,11 +56,22 @@ PRODUCTION = {
 
 @pytest.mark.parametrize(
     "public_url",
-    [None, "", "http://dichvucong.example.vn", "https://localhost:8000", "dichvucong.example.vn"],
+    [
+        None,
+        "",
+        "http://dichvucong.example.vn",
+        "https://localhost:8000",
+        "https://127.0.0.1:8000",
+        "https://127.0.1.1",
+        "https://[::1]:8443",
+        "https://portal.localhost",
+        "dichvucong.example.vn",
+    ],
 )
 def test_check_deploy_refuses_a_public_address_the_qr_codes_cannot_lead_to(public_url):
     """Given production, when EGOV_PUBLIC_BASE_URL is unset (its default is
-    http://localhost:8000), empty, plain http, local or without a scheme, then
+    http://localhost:8000), empty, plain http, the server itself (localhost,
+    127.0.0.1, ::1) or without a scheme, then
     the deploy check fails with egov.E003 (the QR codes on results would lead nowhere)."""
     env = dict(PRODUCTION)
     if public_url is not None:
@@ -111,3 +122,30 @@ def test_defaults_are_safe_debug_off_and_https_enforced():
     )
     assert out.stdout.split() == ["False", "True", "True", "True"], out.stderr
     assert live.DEBUG is False
+
+
+def test_the_demo_points_the_qr_codes_at_the_address_it_serves_on():
+    """Given scripts/demo.sh, when its host and port are set (or left to their
+    defaults), then it exports EGOV_PUBLIC_BASE_URL=http://HOST:PORT, unless
+    EGOV_PUBLIC_BASE_URL is already set."""
+    lines = (ROOT / "scripts" / "demo.sh").read_text(encoding="utf-8").splitlines()
+    setup = "\n".join(
+        line for line in lines if line.startswith(("HOST=", "PORT=", "export EGOV_PUBLIC"))
+    )
+    assert "export EGOV_PUBLIC_BASE_URL" in setup
+
+    def public_url(**env: str) -> str:
+        base = {k: v for k, v in os.environ.items() if k not in ("DEMO_HOST", "DEMO_PORT")}
+        base.pop("EGOV_PUBLIC_BASE_URL", None)
+        out = subprocess.run(
+            ["bash", "-c", f"{setup}\nbash -c 'echo \"$EGOV_PUBLIC_BASE_URL\"'"],
+            env={**base, **env},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        return out.stdout.strip()
+
+    assert public_url() == "http://127.0.0.1:8000"
+    assert public_url(DEMO_HOST="0.0.0.0", DEMO_PORT="8123") == "http://0.0.0.0:8123"
+    assert public_url(EGOV_PUBLIC_BASE_URL="https://demo.example.vn") == "https://demo.example.vn"
