@@ -8,6 +8,12 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+# A household number as the population database writes it: "HK" or "HN", then
+# digits, letters and hyphens with at least one digit, 20 characters at most
+# (the generator's HK<ward code>-<6 digits>, e.g. HK00145-000123; the older
+# register's HN0010001).
+HOUSEHOLD_NUMBER = r"^H[KN](?=[A-Z0-9-]*[0-9])[A-Z0-9-]{1,18}$"
+
 # The 54 ethnic groups of Vietnam with the General Statistics Office's codes.
 ETHNICITIES: list[tuple[str, str]] = [
     ("01", "Kinh"), ("02", "Tày"), ("03", "Thái"), ("04", "Hoa"), ("05", "Khmer"),

@@ -5,6 +5,7 @@ declaration. Forms only check and shape input; ``onecounter.filing`` decides.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
@@ -19,11 +20,29 @@ MYSELF = "self"
 
 class StartForm(forms.Form):
     """The agency (asked only when several offer the procedure) and the person
-    the dossier is for (asked only when the citizen has minor children)."""
+    the dossier is for (asked only when the citizen has minor children), or,
+    for a procedure whose handler names a ``start_question`` (the birth
+    declaration: who declares, since a newborn is neither the citizen nor a
+    child of theirs in the population database), that question of its first
+    page instead (``start_fields``; answered here or on that page)."""
 
-    def __init__(self, *args: Any, agencies: list[Agency], children: list[Person], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        agencies: list[Agency],
+        children: list[Person],
+        start_fields: dict[str, forms.Field] | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.agencies = {str(a.pk): a for a in agencies}
+        self.start_names = list(start_fields or {})
+        for name, field in (start_fields or {}).items():
+            field = copy.deepcopy(field)
+            field.required = False  # the first page asks it again when not answered here
+            self.fields[name] = field
+        if start_fields:
+            children = []  # the start question replaces "for whom"
         self.children = {str(c.pk): c for c in children}
         if len(agencies) > 1:
             self.fields["agency"] = forms.ChoiceField(
@@ -56,6 +75,14 @@ class StartForm(forms.Form):
         if "agency" in self.cleaned_data:
             return self.agencies[self.cleaned_data["agency"]]
         return next(iter(self.agencies.values()))
+
+    def start_answers(self) -> dict[str, Any]:
+        """The answers given to the handler's start question(s)."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self.start_names
+            if self.cleaned_data.get(name) not in (None, "")
+        }
 
     def subject(self) -> Person | None:
         choice = self.cleaned_data.get("subject") or MYSELF

@@ -6,6 +6,7 @@ handler's (``BirthHandler.validate``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from citizens.models import AdministrativeUnit, Household, HouseholdMembership, Sex
-from citizens.reference import ETHNICITIES
+from citizens.reference import ETHNICITIES, HOUSEHOLD_NUMBER
 from procedures.handlers.birth import rules
 from procedures.handlers.form import (
     AddressField,
@@ -26,6 +27,39 @@ from procedures.handlers.form import (
 )
 
 DEFAULT_NATIONALITY = "Việt Nam"
+
+# What to do when a required answer is missing, one message a question (GOV.UK
+# style: the message names the question and says what to do). The pages and
+# ``BirthHandler.validate`` (answers from any channel) say the same.
+REQUIRED_MESSAGES: dict[str, Any] = {
+    "declarer_relation": _("Select how you are related to the child"),
+    "declarer_id_number": _("Enter your personal ID number"),
+    "full_name": _("Enter the child's full name"),
+    "sex": _("Select the child's sex"),
+    "ethnicity": _("Select the child's ethnicity"),
+    "nationality": _("Enter the child's nationality"),
+    "native_place": _("Enter the child's native place"),
+    "birth_order": _("Enter which child of the mother this is, for example 1"),
+    "birth_date": _("Enter the child's date of birth"),
+    "birth_address": _(
+        "Enter the house number and street of the place of birth, and select its ward or commune"
+    ),
+    "birth_evidence": _("Select the evidence of the birth"),
+}
+ID_NUMBER_LENGTH = _("A personal ID number has 12 digits")
+HEALTH_FACILITY_MISSING = _(
+    "Enter the health-care facility where the child will be registered for primary care"
+)
+HOUSEHOLD_NUMBER_FORMAT = _(
+    "Enter the household number as the population database writes it: HK or HN, then "
+    "digits, for example HK00145-000123 or HN0010001"
+)
+
+
+def messages(key: str, **more: Any) -> dict[str, Any]:
+    """``error_messages`` of the question ``key``: its required message, and
+    the others given (invalid, min_value, ...)."""
+    return {"required": REQUIRED_MESSAGES[key], **more}
 
 
 def ward_choices() -> list[tuple[str, str]]:
@@ -46,7 +80,10 @@ class WardAddressField(AddressField):
     this module is imported (the form classes are declared once)."""
 
     def __init__(self, **kwargs):
-        unit_field = forms.ChoiceField(choices=ward_choices)
+        unit_field = forms.ChoiceField(
+            choices=ward_choices,
+            error_messages={"invalid_choice": _("Select the ward or commune from the list")},
+        )
         forms.MultiValueField.__init__(
             self,
             fields=[forms.CharField(max_length=255), unit_field],
@@ -58,10 +95,16 @@ class WardAddressField(AddressField):
 
 
 def id_number_field(**kwargs) -> forms.CharField:
+    error_messages = {
+        "min_length": ID_NUMBER_LENGTH,
+        "max_length": ID_NUMBER_LENGTH,
+        **kwargs.pop("error_messages", {}),
+    }
     return forms.CharField(
         min_length=12,
         max_length=12,
         validators=[validate_id_number_field],
+        error_messages=error_messages,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         **kwargs,
     )
@@ -69,6 +112,13 @@ def id_number_field(**kwargs) -> forms.CharField:
 
 class BirthPageForm(forms.Form):
     title: Any = ""
+    # The page's checks read answers given on other pages (``answers``): the
+    # filing and the counter intake pass them (``onecounter.filing.Plan.form``).
+    reads_answers = True
+
+    def __init__(self, *args: Any, answers: dict[str, Any] | None = None, **kwargs: Any):
+        self.answers = dict(answers or {})
+        super().__init__(*args, **kwargs)
 
     def add_problems(self, problems: Iterable[tuple[str, Any]]) -> None:
         for field, message in problems:
@@ -92,7 +142,12 @@ class DeclarerForm(BirthPageForm):
     title = _("About you, the declarer")
 
     declarer_relation = forms.ChoiceField(
-        label=_("You are the child's"), choices=rules.RELATIONS, widget=forms.RadioSelect
+        label=_("You are the child's"),
+        choices=rules.RELATIONS,
+        widget=forms.RadioSelect,
+        error_messages=messages(
+            "declarer_relation", invalid_choice=REQUIRED_MESSAGES["declarer_relation"]
+        ),
     )
     declarer_reason = forms.CharField(
         label=_("Why the father or mother is not registering the birth"),
@@ -101,7 +156,9 @@ class DeclarerForm(BirthPageForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Needed when you are not the child's father or mother."),
     )
-    declarer_id_number = id_number_field(label=_("Your personal ID number"))
+    declarer_id_number = id_number_field(
+        label=_("Your personal ID number"), error_messages=messages("declarer_id_number")
+    )
 
     def clean(self):
         data = super().clean()
@@ -115,15 +172,33 @@ class ChildForm(BirthPageForm):
 
     title = _("The child")
 
-    full_name = forms.CharField(label=_("The child's full name"), max_length=150)
-    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
-    ethnicity = forms.ChoiceField(label=_("Ethnicity"), choices=ETHNICITIES, initial="01")
+    full_name = forms.CharField(
+        label=_("The child's full name"), max_length=150, error_messages=messages("full_name")
+    )
+    sex = forms.ChoiceField(
+        label=_("Sex"),
+        choices=Sex.choices,
+        widget=forms.RadioSelect,
+        error_messages=messages("sex", invalid_choice=REQUIRED_MESSAGES["sex"]),
+    )
+    ethnicity = forms.ChoiceField(
+        label=_("Ethnicity"),
+        choices=ETHNICITIES,
+        initial="01",
+        error_messages=messages(
+            "ethnicity", invalid_choice=_("Select one of the 54 ethnic groups")
+        ),
+    )
     nationality = forms.CharField(
-        label=_("Nationality"), max_length=60, initial=DEFAULT_NATIONALITY
+        label=_("Nationality"),
+        max_length=60,
+        initial=DEFAULT_NATIONALITY,
+        error_messages=messages("nationality"),
     )
     native_place = forms.CharField(
         label=_("Native place"),
         max_length=255,
+        error_messages=messages("native_place"),
         help_text=_("The father's or the mother's native place, as the parents agree."),
     )
     birth_order = forms.IntegerField(
@@ -131,6 +206,12 @@ class ChildForm(BirthPageForm):
         min_value=1,
         max_value=30,
         help_text=_("Which child of the mother this is: 1 for her first child."),
+        error_messages=messages(
+            "birth_order",
+            invalid=_("Enter the birth order as a number, for example 1"),
+            min_value=_("Birth order must be 1 or more"),
+            max_value=_("Birth order must be 30 or less"),
+        ),
     )
     multiple_birth = forms.BooleanField(label=_("Twins or a multiple birth"), required=False)
     multiple_birth_order = forms.IntegerField(
@@ -139,6 +220,11 @@ class ChildForm(BirthPageForm):
         min_value=1,
         max_value=9,
         help_text=_("For twins or triplets: 1 for the first born, 2 for the second…"),
+        error_messages={
+            "invalid": _("Enter the order in the multiple birth as a number, for example 2"),
+            "min_value": _("Order in the multiple birth must be 1 or more"),
+            "max_value": _("Order in the multiple birth must be 9 or less"),
+        },
     )
     sibling_dossier_code = forms.CharField(
         label=_("Dossier code of the twin's birth registration"),
@@ -168,7 +254,14 @@ class BirthForm(BirthPageForm):
 
     title = _("The birth")
 
-    birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput)
+    birth_date = forms.DateField(
+        label=_("Date of birth"),
+        widget=DateInput,
+        error_messages=messages(
+            "birth_date",
+            invalid=_("Enter the date of birth as a real date, for example 17/05/2026"),
+        ),
+    )
     birth_time = forms.CharField(
         label=_("Time of birth"),
         required=False,
@@ -185,7 +278,10 @@ class BirthForm(BirthPageForm):
         max_length=200,
         help_text=_("Leave empty when the child was born at home or elsewhere."),
     )
-    birth_address = WardAddressField(label=_("Address of the place of birth"))
+    birth_address = WardAddressField(
+        label=_("Address of the place of birth"),
+        error_messages=messages("birth_address", incomplete=REQUIRED_MESSAGES["birth_address"]),
+    )
     late = forms.BooleanField(
         label=_("Late registration (more than 60 days after the birth)"),
         required=False,
@@ -196,6 +292,9 @@ class BirthForm(BirthPageForm):
         choices=rules.EVIDENCE,
         initial=rules.HOSPITAL_CERTIFICATE,
         widget=forms.RadioSelect,
+        error_messages=messages(
+            "birth_evidence", invalid_choice=REQUIRED_MESSAGES["birth_evidence"]
+        ),
     )
     birth_certificate_number = forms.CharField(
         label=_("Number of the hospital birth certificate"), required=False, max_length=40
@@ -228,6 +327,26 @@ class BirthForm(BirthPageForm):
         ),
     )
 
+    def __init__(self, data=None, files=None, *args, initial=None, **kwargs):
+        # Answers to judge by (posted, or stored): a late registration's own
+        # questions are then asked only when the birth is late. The form as
+        # defined (no answers: the list of every question) keeps them all.
+        judged = data is not None or initial is not None
+        super().__init__(data, files, *args, initial=initial, **kwargs)
+        if judged and not self.registered_late():
+            for name in rules.LATE_QUESTIONS:
+                self.fields.pop(name, None)
+
+    def registered_late(self) -> bool:
+        """Whether the date of birth given (posted, else stored) makes it a
+        late registration: worked out here, never taken from the browser."""
+        value = self.value("birth_date")
+        try:
+            birth_date = self.fields["birth_date"].clean(value)
+        except forms.ValidationError:
+            return False
+        return rules.registered_late({"birth_date": birth_date}, timezone.localdate())
+
     def clean(self):
         data = super().clean()
         today = timezone.localdate()
@@ -252,7 +371,17 @@ def parent_fields(
     return (
         id_number_field(label=id_number, required=False, help_text=id_number_help),
         forms.CharField(label=name, required=False, max_length=150, help_text=name_help),
-        forms.IntegerField(label=birth_year, required=False, min_value=1900, max_value=2400),
+        forms.IntegerField(
+            label=birth_year,
+            required=False,
+            min_value=1900,
+            max_value=2400,
+            error_messages={
+                "invalid": _("Enter the year of birth as 4 digits, for example 1995"),
+                "min_value": _("Enter a year of birth of 1900 or later"),
+                "max_value": _("Enter a year of birth as 4 digits, for example 1995"),
+            },
+        ),
         forms.CharField(label=ethnicity, required=False, max_length=60),
         forms.CharField(label=nationality, required=False, max_length=60),
         forms.CharField(label=residence, required=False, max_length=255),
@@ -309,7 +438,9 @@ class ParentsForm(BirthPageForm):
         label=_("Household number of the household the child joins"),
         required=False,
         max_length=20,
-        help_text=_("Leave empty for your own household."),
+        help_text=_("Leave empty for your own household. For example HK00145-000123."),
+        validators=[RegexValidator(HOUSEHOLD_NUMBER, HOUSEHOLD_NUMBER_FORMAT, flags=re.IGNORECASE)],
+        error_messages={"max_length": HOUSEHOLD_NUMBER_FORMAT},
     )
     # Asked only when the answers call for it (``asks_consent``): hidden otherwise.
     head_consents = forms.ChoiceField(
@@ -333,10 +464,16 @@ class ParentsForm(BirthPageForm):
             "Where the child will be registered for primary care (the free card is for "
             "children under 6)."
         ),
+        error_messages={"required": HEALTH_FACILITY_MISSING},
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # A child under 6 (by the date of birth given on page 3) gets the free
+        # health-insurance card: its facility is then asked for here.
+        birth_date = rules.as_date(self.answers.get("birth_date"))
+        if rules.gets_free_card(birth_date, timezone.localdate()):
+            self.fields["health_facility"].required = True
         self.consent_asked = self.asks_consent()
         if not self.consent_asked:
             return
@@ -408,13 +545,14 @@ class ParentsForm(BirthPageForm):
         return (household.number, household.head.full_name) if lives_there else None
 
     def clean_household_number(self) -> str:
-        return self.cleaned_data["household_number"].strip()
+        return self.cleaned_data["household_number"].strip().upper()
 
     def clean(self):
         data = super().clean()
         if not self.consent_asked:
             data["head_consents"] = ""  # a question not asked has no answer
         self.add_problems(rules.parent_details_problems(data))
+        self.add_problems(rules.same_parent_problems(data))
         return data
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from citizens.idnumbers import validation_errors
@@ -66,6 +68,16 @@ def build_field(spec: FormField) -> forms.Field:
 
 
 class AddressWidget(forms.MultiWidget):
+    """The address line and the ward/commune, each with its own visible label,
+    in a fieldset whose legend is the field's label (includes/form_field.html).
+    Rendered with the project's template engine (the default form renderer
+    only looks in the apps' template folders); each part is Django's own
+    widget, ids ``<id>_0`` and ``<id>_1``."""
+
+    template_name = "includes/widgets/address.html"
+    use_fieldset = True
+    part_labels = (_("House number, street"), _("Ward or commune"))
+
     def __init__(self, attrs=None):
         super().__init__(
             [forms.TextInput(attrs={"autocomplete": "street-address"}), forms.Select()], attrs
@@ -75,6 +87,24 @@ class AddressWidget(forms.MultiWidget):
         if isinstance(value, dict):
             return [value.get("address", ""), value.get("unit_code", "")]
         return ["", ""]
+
+    def id_for_label(self, id_):
+        # The error summary and the check page link to the address line.
+        return f"{id_}_0" if id_ else ""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        context = self.get_context(name, value, attrs)
+        parts = [
+            {
+                "label": label,
+                "id": sub["attrs"].get("id", ""),
+                "html": widget._render(widget.template_name, {"widget": sub}, renderer),
+            }
+            for widget, sub, label in zip(
+                self.widgets, context["widget"]["subwidgets"], self.part_labels, strict=True
+            )
+        ]
+        return mark_safe(render_to_string(self.template_name, {"parts": parts}))
 
 
 class AddressField(forms.MultiValueField):
