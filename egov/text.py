@@ -16,6 +16,40 @@ def fold(text: str) -> str:
     return " ".join(stripped.lower().split())
 
 
+# Words that only say what kind of unit follows ("Thành phố Hà Nội" is "Hà Nội").
+UNIT_KINDS = ("thanh pho ", "tinh ", "phuong ", "xa ", "thi tran ", "dac khu ")
+
+
+def _unit_core(name: str) -> str:
+    folded = fold(name)
+    for kind in UNIT_KINDS:
+        if folded.startswith(kind):
+            return folded.removeprefix(kind)
+    return folded
+
+
+def address_with_unit(address: str, unit: str) -> str:
+    """An address line followed by its administrative unit ("Phường Long Biên,
+    Thành phố Hà Nội"), the unit written once: when the line already ends with
+    the unit's first part (the ward or commune, compared folded: marks, case
+    and the kind of unit aside, e.g. "…, Phường Long Biên, Hà Nội"), it is
+    kept as it is. Either may be empty."""
+    address = " ".join((address or "").split()).strip(" ,")
+    unit = " ".join((unit or "").split()).strip(" ,")
+    if not unit:
+        return address
+    if not address:
+        return unit
+    line = [_unit_core(part) for part in address.split(",") if part.strip()]
+    names = [_unit_core(part) for part in unit.split(",") if part.strip()]
+    # Where the line names the unit's first part (the ward), after it only the
+    # unit's own higher parts (its province) may follow.
+    for index, part in enumerate(line):
+        if part == names[0] and all(rest in names[1:] for rest in line[index + 1 :]):
+            return address
+    return f"{address}, {unit}"
+
+
 def money(amount: int) -> str:
     """An amount of đồng with the language's thousands separator: "50.000" in
     Vietnamese, "50,000" in English (Django's Vietnamese formats do not group

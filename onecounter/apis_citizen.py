@@ -227,8 +227,12 @@ class MyDossierSerializer(serializers.ModelSerializer):
 
 
 class CitizenStepSerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
+    at = serializers.DateTimeField(help_text="When the step was taken.")
     label = serializers.CharField()
+    who = serializers.CharField(
+        help_text="Who took it: “you”, “the system”, or a staff member's role and agency, "
+        "e.g. “One-stop clerk — UBND phường Long Biên” (never a staff member's name)."
+    )
     reason = serializers.CharField(allow_blank=True)
     new_due_date = serializers.DateField(allow_null=True)
 
@@ -327,7 +331,10 @@ class MyDossierDetailSerializer(MyDossierSerializer):
 
     @extend_schema_field(CitizenStepSerializer(many=True))
     def get_steps(self, obj: Dossier) -> list[dict[str, Any]]:
-        return CitizenStepSerializer(citizen_timeline(list(obj.events.all())), many=True).data
+        steps = citizen_timeline(
+            list(obj.events.all()), dossier=obj, viewer=self.context["request"].user
+        )
+        return CitizenStepSerializer(steps, many=True).data
 
     @extend_schema_field(CitizenDocumentSerializer(many=True))
     def get_documents(self, obj: Dossier) -> list[dict[str, Any]]:

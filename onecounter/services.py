@@ -97,7 +97,9 @@ def counter_intake(
 ) -> Dossier:
     """A clerk files a walk-in person's dossier (found in the population
     database), and receives it at once: the result has a code and a promised
-    date, and the receipt slip is rendered after commit."""
+    date, and the receipt slip is rendered after commit. A fee due before
+    receipt (e.g. a late birth registration's) is taken in cash as it is filed
+    (the step ``record_cash_payment``)."""
     from onecounter import transitions
 
     if Role.CLERK not in roles_in(clerk, agency):
@@ -116,6 +118,10 @@ def counter_intake(
         **fields,
     )
     dossier = transitions.perform(dossier, "submit", actor=clerk)
+    if transitions.fee_due_before_receipt(dossier):
+        # Paid first (e.g. a late birth registration's fee): the walk-in pays
+        # the clerk in cash as the dossier is filed.
+        dossier = transitions.perform(dossier, "record_cash_payment", actor=clerk)
     dossier = transitions.perform(dossier, "receive", actor=clerk)
     access_log_write(
         person=person,

@@ -671,6 +671,8 @@ def _payment_method(payment) -> str:
 
     from onecounter.payments.base import PROVIDERS
 
+    if payment.provider == "cash":  # transitions.CASH_PROVIDER
+        return "Tiền mặt tại bộ phận một cửa"
     path = PROVIDERS.get(payment.provider)
     if path is None:
         return f"Trực tuyến ({payment.provider})"
@@ -977,10 +979,11 @@ def _ethnicity_text(code: str) -> str:
 
 
 def _residence_text(person) -> str:
-    parts = [person.permanent_address]
-    if person.permanent_unit_id:
-        parts.append(str(person.permanent_unit))
-    return ", ".join(p for p in parts if p)
+    from egov.text import address_with_unit
+
+    return address_with_unit(
+        person.permanent_address, str(person.permanent_unit) if person.permanent_unit_id else ""
+    )
 
 
 def _result_context(

@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from citizens.models import Role, StaffMembership
 from egov.errors import DomainError, ValidationFailed
 from onecounter import slips, wallet
 from onecounter.forms_mine import (
@@ -50,7 +51,7 @@ from onecounter.forms_mine import (
 )
 from onecounter.models import Dossier, DossierEvent, WalletDocument
 from onecounter.models import DossierStatus as S
-from onecounter.transitions import OPEN_BEFORE_DECISION
+from onecounter.transitions import ACTIONS, OPEN_BEFORE_DECISION
 from onecounter.views_public import PUBLIC_STATUS
 
 PAGE_SIZE = 20
@@ -93,6 +94,7 @@ STEP_LABELS: dict[str, Any] = {
     "apologise": gettext_lazy("Apology: new promised date"),
     "hand_in": gettext_lazy("Handed on from your registered birth: received, promised date set"),
     "need_verification": gettext_lazy("Verification needed: promised date moved later"),
+    "record_cash_payment": gettext_lazy("Fee paid in cash at the counter"),
 }
 # Whose reason the applicant reads on their own dossier.
 REASON_SHOWN = {
@@ -163,9 +165,58 @@ class Step:
     label: Any
     reason: str = ""
     new_due_date: dt.date | None = None
+    # Who took the step, as the applicant may read it: "you", "the system", or
+    # a staff member's role and agency (never their name or contact details).
+    who: str = ""
 
 
-def citizen_timeline(events: list[DossierEvent]) -> list[Step]:
+def _who_labels(dossier: Dossier | None, events: list[DossierEvent], viewer: Any) -> dict:
+    """For each event, who took it in the applicant's words (one query for
+    the staff roles in the dossier's agency)."""
+    if dossier is None:
+        return {}
+    staff_ids = {
+        e.actor_id for e in events if e.actor_id and e.actor_id != getattr(viewer, "pk", None)
+    }
+    roles: dict[Any, set[str]] = {}
+    if staff_ids:
+        for user_id, role in StaffMembership.objects.filter(
+            user_id__in=staff_ids, agency_id=dossier.agency_id
+        ).values_list("user_id", "role"):
+            roles.setdefault(user_id, set()).add(role)
+    agency = dossier.agency.display_name if dossier.agency_id else ""
+    labels = {}
+    for event in events:
+        if event.actor_id is None:
+            labels[event.pk] = _("the system")
+        elif event.actor_id == getattr(viewer, "pk", None):
+            labels[event.pk] = _("you")
+        elif event.actor_id in roles:
+            spec = ACTIONS.get(event.action)
+            held = roles[event.actor_id]
+            # The role the step was taken in (e.g. the head approves).
+            role = next((r for r in Role.values if r in held and spec and r in spec.actors), None)
+            role = role or next(r for r in Role.values if r in held)
+            labels[event.pk] = _("%(role)s — %(agency)s") % {
+                "role": Role(role).label,
+                "agency": agency,
+            }
+        elif event.actor_id == dossier.applicant_id:
+            labels[event.pk] = _("the applicant")
+        elif dossier.subject_person_id:
+            # A linked parent acting for their minor child (transitions.APPLICANT).
+            labels[event.pk] = _("a parent of the child")
+        else:
+            labels[event.pk] = _("staff of %(agency)s") % {"agency": agency}
+    return labels
+
+
+def citizen_timeline(
+    events: list[DossierEvent], *, dossier: Dossier | None = None, viewer: Any = None
+) -> list[Step]:
+    """The steps the applicant reads, each with when and who (``dossier`` and
+    ``viewer``: the dossier and the account reading it)."""
+    who = _who_labels(dossier, events, viewer)
     steps = []
     for event in events:
         if event.action not in STEP_LABELS:
@@ -179,6 +230,7 @@ def citizen_timeline(events: list[DossierEvent]) -> list[Step]:
                 label=STEP_LABELS[event.action],
                 reason=event.reason if event.action in REASON_SHOWN else "",
                 new_due_date=dt.date.fromisoformat(new_date) if new_date else None,
+                who=str(who.get(event.pk, "")),
             )
         )
     return steps
@@ -247,7 +299,9 @@ def _detail_context(
         "supplements": supplements,
         "answered_supplements": [r for r in supplements if r.answered_at],
         "apology": apologies[-1] if apologies else None,
-        "timeline": citizen_timeline(list(dossier.events.all())),
+        "timeline": citizen_timeline(
+            list(dossier.events.all()), dossier=dossier, viewer=request.user
+        ),
         "documents": dossier.ready_documents,
         "attachments": dossier.filed_attachments,
         "results": wallet.dossier_results(dossier, request.user, person=person),

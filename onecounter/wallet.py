@@ -661,28 +661,46 @@ def rating_create(*, user: User, dossier: Dossier, score: int | None, comment: s
 
 @transaction.atomic
 def draft_delete(*, user: User, dossier: Dossier) -> None:
-    """Delete the citizen's own draft and the files uploaded to it."""
+    """Delete the citizen's own draft and the files uploaded to it (after
+    commit). Anyone else's: ``NotFoundError``. A dossier that was sent: 409
+    ``not_draft`` (it can be withdrawn). A draft with a payment attempt is kept,
+    as ``filing.purge_old_drafts`` keeps it (the payment trail must stay): 409
+    ``draft_in_use``."""
     locked = _lock(dossier)
-    if locked.applicant_id != user.pk:
+    if locked.applicant_id is None or locked.applicant_id != user.pk:
         raise NotFoundError()
     if locked.status != S.DRAFT:
         raise ConflictError(
             _("Only a draft can be deleted. A dossier that was sent can be withdrawn."),
-            code="not_a_draft",
+            code="not_draft",
+            data={"status": locked.status, "code": locked.code},
         )
-    files = [a.file.name for a in locked.attachments.exclude(file="")]
+    in_use = ConflictError(
+        _(
+            "A payment was made for this draft, so it cannot be deleted. "
+            "Send it, or ask the one-stop desk."
+        ),
+        code="draft_in_use",
+    )
+    if locked.payments.exists():
+        raise in_use
+    files = [(a.file.storage, a.file.name) for a in locked.attachments.exclude(file="")]
     try:
         with transaction.atomic():
+            locked.attachments.all().delete()
             locked.delete()
-    except ProtectedError as exc:  # e.g. a payment was started for it
-        raise ConflictError(
-            _(
-                "A payment was made for this draft, so it cannot be deleted. "
-                "Send it, or ask the one-stop desk."
-            ),
-            code="draft_in_use",
-        ) from exc
-    transaction.on_commit(lambda: _delete_files(files))
+    except ProtectedError as exc:  # anything else that must keep it
+        raise in_use from exc
+    transaction.on_commit(lambda: _delete_stored(files))
+
+
+def _delete_stored(files: list[tuple[Any, str]]) -> None:
+    """Delete files, each from its own storage (attachments are stored privately)."""
+    for storage, name in files:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.warning("could not delete a deleted draft's file")
 
 
 # --- Writes: the wallet ---------------------------------------------------------------------

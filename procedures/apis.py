@@ -153,6 +153,11 @@ class ProcedureDetailSerializer(ProcedureSummarySerializer):
     result_document = serializers.CharField()
     result_document_en = serializers.CharField()
     handler = serializers.CharField()
+    fee_late = serializers.IntegerField(
+        help_text="The fee of a late registration in đồng (VND), online or at the counter, "
+        "paid before the dossier is received (e.g. a birth registered more than 60 days after "
+        "it: Law on Civil Status 2014 art. 11, only a registration in time is free); 0 when free."
+    )
     active_from = serializers.DateField(allow_null=True)
     active_to = serializers.DateField(allow_null=True)
     version = serializers.IntegerField()

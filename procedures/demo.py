@@ -133,11 +133,14 @@ CATALOG: list[dict[str, Any]] = [
         "handler": "birth",
         "identity_level": 1,
         # Registered the same working day the dossier is complete (0 days);
-        # free when registered within 60 days of the birth.
+        # free when registered within 60 days of the birth (Law on Civil Status
+        # 2014 art. 11); a late registration costs the city's civil-status fee
+        # (Hà Nội People's Council resolution on fees: 8,000 đồng at a ward).
         "days_online": 0,
         "days_counter": 0,
         "fee_online": 0,
         "fee_counter": 0,
+        "fee_late": 8000,
         "summary": (
             "Đăng ký việc sinh cho trẻ em tại Ủy ban nhân dân cấp xã nơi cư trú của cha hoặc mẹ. "
             "Khi nộp trực tuyến, hồ sơ được liên thông để cấp số định danh cá nhân, đăng ký "

@@ -162,6 +162,7 @@ class ProcedureForm(NoteMixin, forms.ModelForm):
             "days_counter",
             "fee_online",
             "fee_counter",
+            "fee_late",
             "summary",
             "summary_en",
             "conditions",
@@ -188,6 +189,7 @@ class ProcedureForm(NoteMixin, forms.ModelForm):
             "days_counter": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
             "fee_online": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
             "fee_counter": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
+            "fee_late": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
         }
         help_texts = {
             "code": _(
@@ -202,6 +204,11 @@ class ProcedureForm(NoteMixin, forms.ModelForm):
             "days_counter": _("Working days, not counting the day of receipt. 0: the same day."),
             "fee_online": _("In đồng. 0 if free."),
             "fee_counter": _("In đồng. 0 if free."),
+            "fee_late": _(
+                "In đồng, for a late registration (e.g. a birth registered more than 60 days "
+                "after it), online or at the counter, paid before the dossier is received. "
+                "0 if free."
+            ),
             "identity_level": _(
                 "1: the account is linked to a population record; 2: identity checked at a "
                 "counter or by the national identity provider."
@@ -228,8 +235,13 @@ class ProcedureForm(NoteMixin, forms.ModelForm):
         if not self.instance.pk:
             self.fields["handler"].initial = "form"
         self.fields["version"].initial = self.instance.version if self.instance.pk else None
-        for name in ("days_online", "days_counter", "fee_online", "fee_counter"):
+        for name in ("days_online", "days_counter", "fee_online", "fee_counter", "fee_late"):
             self.fields[name].min_value = 0
+        # Most procedures have no late registration: left empty, it is free.
+        self.fields["fee_late"].required = False
+
+    def clean_fee_late(self) -> int:
+        return self.cleaned_data.get("fee_late") or 0
 
     def _post_clean(self):
         # A ModelForm copies the cleaned data onto the instance and checks

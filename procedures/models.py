@@ -64,6 +64,15 @@ class Procedure(LocalizedNameMixin, models.Model):
     )
     fee_online = models.PositiveIntegerField(_("fee online (VND)"), default=0)
     fee_counter = models.PositiveIntegerField(_("fee at the counter (VND)"), default=0)
+    fee_late = models.PositiveIntegerField(
+        _("late-registration fee (VND)"),
+        default=0,
+        help_text=_(
+            "Charged instead of the fee, online or at the counter, when the procedure's handler "
+            "finds the registration late (e.g. a birth registered more than 60 days after it); "
+            "paid before the dossier is received. 0: a late registration is free too."
+        ),
+    )
     identity_level = models.PositiveSmallIntegerField(
         _("identity level required to file online"), default=1, choices=[(1, "1"), (2, "2")]
     )

@@ -287,6 +287,7 @@ PROCEDURE_FIELDS = [
     "days_counter",
     "fee_online",
     "fee_counter",
+    "fee_late",
     "identity_level",
     "summary",
     "summary_en",

@@ -48,7 +48,7 @@ QUESTION_EDITABLE = {
     "page",
     "order",
 }
-NON_NEGATIVE = ("days_online", "days_counter", "fee_online", "fee_counter")
+NON_NEGATIVE = ("days_online", "days_counter", "fee_online", "fee_counter", "fee_late")
 HANDLER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 WALLET_KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -159,7 +159,13 @@ def procedure_create(
     unknown = set(values) - PROCEDURE_EDITABLE
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
-    defaults = {"handler": "form", "identity_level": 1, "fee_online": 0, "fee_counter": 0}
+    defaults = {
+        "handler": "form",
+        "identity_level": 1,
+        "fee_online": 0,
+        "fee_counter": 0,
+        "fee_late": 0,
+    }
     merged = {**defaults, **values}
     for name in ("code", "name", "name_en"):
         merged[name] = (merged.get(name) or "").strip()

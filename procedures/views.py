@@ -76,6 +76,7 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
             "procedure": procedure,
             "results": results,
             "fee_texts": {r.channel: money(r.fee) for r in results},
+            "fee_late_text": money(procedure.fee_late),
             "online": online,
             "counter": counter,
             "advantage": advantage,

@@ -147,6 +147,7 @@ def procedure_detail(request: HttpRequest, pk) -> HttpResponse:
             "question_count": len(questions),
             "fee_online_text": money(procedure.fee_online),
             "fee_counter_text": money(procedure.fee_counter),
+            "fee_late_text": money(procedure.fee_late),
             "agencies": list(procedure.offered_by.all()),
             "is_public": procedure.is_published
             and selectors.published_procedures().filter(pk=procedure.pk).exists(),

@@ -444,6 +444,37 @@ def test_editing_a_procedure_keeps_the_old_version_and_the_history_shows_the_cha
     assert "20000" in html and "25000" in html
 
 
+def test_a_catalog_admin_sets_the_late_registration_fee_shown_on_the_public_page(
+    client, catalog_admin
+):
+    """Given a published procedure, when the catalog administrator sets its
+    late-registration fee, then it is kept (with a revision), shown on the
+    procedure's public page and given by the catalog API."""
+    procedure = public()
+    client.force_login(catalog_admin)
+    assert 'name="fee_late"' in client.get(reverse("catalog:edit", args=[procedure.pk])).text
+    data = procedure_post(
+        procedure.field,
+        list(procedure.offered_by.all()),
+        code=procedure.code,
+        name=procedure.name,
+        fee_late="8000",
+        version=str(procedure.version),
+        note="Lệ phí đăng ký quá hạn",
+    )
+    response = client.post(reverse("catalog:edit", args=[procedure.pk]), data)
+    assert response.status_code == 302
+    procedure.refresh_from_db()
+    assert procedure.fee_late == 8000 and procedure.version == 2
+    assert procedure.revisions.get(version=1).data["fee_late"] == 0
+    client.logout()
+    page = client.get(reverse("procedures:detail", args=[procedure.code])).text
+    assert 'data-testid="fee-late-counter"' in page
+    assert "8,000" in page or "8.000" in page
+    api = client.get(reverse("api:procedure-detail", args=[procedure.code])).json()
+    assert api["fee_late"] == 8000
+
+
 def test_a_save_over_someone_elses_newer_change_is_refused(client, catalog_admin):
     procedure = public()
     client.force_login(catalog_admin)

@@ -41,7 +41,6 @@ from citizens.models import User
 from egov.errors import ConflictError, DomainError, NotFoundError
 from onecounter.models import Dossier, DossierDocument, DossierStatus, Payment, PaymentCallback
 from onecounter.payments import base
-from procedures.models import Procedure
 
 logger = logging.getLogger(__name__)
 
@@ -102,14 +101,17 @@ class CallbackOutcome:
 
 def payment_required(dossier: Dossier) -> bool:
     """Whether the dossier must be paid online before it is submitted: an online
-    dossier of a full-online procedure with an online fee, not yet paid."""
-    procedure = dossier.procedure
-    return (
-        dossier.channel == Dossier.Channel.ONLINE
-        and procedure.online_level == Procedure.OnlineLevel.FULL
-        and procedure.fee_online > 0
-        and dossier.paid_at is None
-    )
+    dossier of a full-online procedure with a fee (as its handler works it out
+    from the answers, e.g. a late registration's), not yet paid."""
+    from onecounter import filing
+
+    return dossier.channel == Dossier.Channel.ONLINE and filing.payment_required(dossier)
+
+
+def _amount(dossier: Dossier) -> int:
+    from onecounter import filing
+
+    return filing.online_fee(dossier)
 
 
 def new_reference() -> str:
@@ -152,7 +154,7 @@ def payment_start(
         dossier=locked,
         provider=provider.name,
         reference=new_reference(),
-        amount=locked.procedure.fee_online,
+        amount=_amount(locked),
         currency="VND",
     )
     url = provider.start(

@@ -29,7 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from egov.errors import ConflictError, NotFoundError
-from onecounter import slips
+from onecounter import filing, slips
 from onecounter.models import Dossier, DossierStatus, Payment
 from onecounter.payments import base, selectors, services
 from onecounter.payments import test as test_gateway_provider
@@ -89,7 +89,11 @@ def _start_page(
             "dossier": dossier,
             "procedure": dossier.procedure,
             "payable": _payable(dossier),
-            "amount_text": money(dossier.procedure.fee_online),
+            "amount_text": money(
+                filing.online_fee(dossier)
+                if dossier.status == DossierStatus.DRAFT
+                else dossier.fee or dossier.procedure.fee_online
+            ),
             "paid": dossier.paid_at is not None,
             "continue_url": continue_url(dossier),
             "back_url": back_url(dossier),

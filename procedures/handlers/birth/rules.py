@@ -20,6 +20,19 @@ from egov.text import fold
 Problems = list[tuple[str, Any]]
 
 LATE_AFTER_DAYS = 60  # art. 15: the parents register the birth within 60 days
+# The questions (and the document) of a late registration: asked only when the
+# birth is registered more than 60 days after it.
+LATE_QUESTIONS = ("late_reason", "never_registered", "birth_facts_document")
+# The youngest a parent can be at the child's birth, in whole years. The
+# Marriage and Family Law 2014 (art. 8) sets the age of marriage at 18 for
+# women and 20 for men, but a birth registration records parenthood, not a
+# marriage, and mothers under 18 do register births: the marriage age cannot
+# be the rule. Parenthood before 12 is practically unknown, so a record or a
+# year of birth that makes a parent younger is a typing mistake (the parent's
+# ID number or year, or the child's date of birth) to correct before the
+# registration. 12 is a conservative floor: it stops such mistakes and never
+# refuses a real birth.
+MIN_PARENT_AGE_YEARS = 12
 FREE_CARD_UNDER_YEARS = 6  # the free health-insurance card is for children under 6
 PARENTS = ("mother", "father")
 RELATIONS = [
@@ -72,6 +85,15 @@ def as_date(value: Any) -> dt.date | None:
 def is_late(birth_date: dt.date, filed_on: dt.date) -> bool:
     """Registered more than 60 days after the birth (late registration)."""
     return (filed_on - birth_date).days > LATE_AFTER_DAYS
+
+
+def registered_late(data: dict[str, Any], today: dt.date) -> bool:
+    """Whether the declaration is a late registration (art. 15-16), worked out
+    from the date of birth only: never from what a browser or a client says."""
+    birth_date = as_date(data.get("birth_date"))
+    return bool(
+        birth_date and not birth_date_problems(birth_date, today) and is_late(birth_date, today)
+    )
 
 
 def age_on(birth_date: dt.date, day: dt.date) -> int:
@@ -374,6 +396,79 @@ def parent_problems(data: dict[str, Any]) -> Problems:
             )
         )
     return problems
+
+
+def same_parent_problems(data: dict[str, Any]) -> Problems:
+    """The mother and the father are two people: not the same ID number."""
+    mother = (data.get("mother_id_number") or "").strip()
+    father = (data.get("father_id_number") or "").strip()
+    if mother and father == mother and not data.get("father_unknown"):
+        return [
+            (
+                "father_id_number",
+                _("The father's ID number is the mother's: enter the father's own ID number."),
+            )
+        ]
+    return []
+
+
+def parent_age_problems(
+    data: dict[str, Any], child_born: dt.date | None, records: dict[str, dt.date | None]
+) -> Problems:
+    """A parent is born before the child, and at least ``MIN_PARENT_AGE_YEARS``
+    old at the birth: by the date of birth of the parent's record in the
+    population database (``records``: parent → birth date, the message on the
+    ID number), else by the year of birth typed for a parent who is not in it
+    (the message on the year). With a year only, a parent is refused only when
+    even the oldest they can be is too young."""
+    if child_born is None:
+        return []
+    problems: Problems = []
+    for parent in PARENTS:
+        if parent == "father" and data.get("father_unknown"):
+            continue
+        born = records.get(parent)
+        if born is not None:
+            field = f"{parent}_id_number"
+            if born >= child_born:
+                problems.append((field, PARENT_BORN_AFTER[parent]))
+            elif age_on(born, child_born) < MIN_PARENT_AGE_YEARS:
+                problems.append((field, _too_young(parent)))
+            continue
+        if filled(data.get(f"{parent}_id_number")):
+            continue  # a record not found: the record checks say so
+        try:
+            year = int(data.get(f"{parent}_birth_year") or 0)
+        except (TypeError, ValueError):
+            continue
+        if not year:
+            continue
+        field = f"{parent}_birth_year"
+        if year > child_born.year:
+            problems.append((field, PARENT_BORN_AFTER[parent]))
+        elif child_born.year - year < MIN_PARENT_AGE_YEARS:
+            problems.append((field, _too_young(parent)))
+    return problems
+
+
+PARENT_BORN_AFTER = {
+    "mother": _("The child's date of birth is before the mother's: check both."),
+    "father": _("The child's date of birth is before the father's: check both."),
+}
+PARENT_TOO_YOUNG = {
+    "mother": _(
+        "The mother would be younger than %(years)s at the child's birth: check her ID "
+        "number or year of birth and the child's date of birth."
+    ),
+    "father": _(
+        "The father would be younger than %(years)s at the child's birth: check his ID "
+        "number or year of birth and the child's date of birth."
+    ),
+}
+
+
+def _too_young(parent: str) -> str:
+    return str(PARENT_TOO_YOUNG[parent]) % {"years": MIN_PARENT_AGE_YEARS}
 
 
 def with_declarer_as_parent(data: dict[str, Any]) -> dict[str, Any]:

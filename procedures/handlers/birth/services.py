@@ -14,7 +14,7 @@ from citizens.idnumbers import generate_id_number
 from citizens.models import AccessLog, AdministrativeUnit, Person, Sex, User
 from citizens.population import access_log_write, person_create
 from egov.errors import ValidationFailed
-from egov.text import fold
+from egov.text import address_with_unit, fold
 from procedures.handlers.birth import rules
 
 if TYPE_CHECKING:
@@ -71,8 +71,10 @@ def registering_province(agency: Agency | None) -> str:
 
 def birth_place_text(data: dict[str, Any]) -> str:
     address = data.get("birth_address") or {}
-    parts = [data.get("birth_facility") or "", address.get("address") or ""]
+    parts = [data.get("birth_facility") or ""]
+    line = address.get("address") or ""
     unit_code = address.get("unit_code")
+    unit_text = ""
     if unit_code:
         unit = (
             AdministrativeUnit.objects.filter(
@@ -83,7 +85,9 @@ def birth_place_text(data: dict[str, Any]) -> str:
             .select_related("parent")
             .first()
         )
-        parts.append(str(unit) if unit else unit_code)
+        unit_text = str(unit) if unit else unit_code
+    # The unit once, even when the address line names it already.
+    parts.append(address_with_unit(line, unit_text))
     return ", ".join(p.strip() for p in parts if p and p.strip())[:255]
 
 
