@@ -369,6 +369,14 @@ class Person(models.Model):
                 condition=models.Q(source__startswith="birth:"),
                 name="person_one_per_birth_dossier",
             ),
+            # One birth, one record: two birth dossiers of the same child (the
+            # same mother, date of birth and name; twins have other names)
+            # cannot both register it, even when approved at the same moment.
+            models.UniqueConstraint(
+                fields=["mother", "birth_date", "search_name"],
+                condition=models.Q(source__startswith="birth:", mother__isnull=False),
+                name="person_one_birth_per_child",
+            ),
         ]
 
     def __str__(self) -> str:

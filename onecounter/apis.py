@@ -262,6 +262,14 @@ class ActionInputSerializer(serializers.Serializer):
     answer = serializers.DictField(
         required=False, help_text="supply / resubmit: what the applicant brought."
     )
+    duplicate_decision = serializers.ChoiceField(
+        choices=["not_duplicate"],
+        required=False,
+        help_text=(
+            "approve: the head's decision on a likely duplicate (409 "
+            "`duplicate_decision_required` lists them), with `reason`."
+        ),
+    )
 
     def perform_params(self, dossier: Dossier) -> dict[str, Any]:
         data = dict(self.validated_data)
@@ -372,7 +380,13 @@ class DossierActionApi(APIView):
             "`reason` (required by refuse, send_back, reject, withdraw, apologise), "
             "`items` (request_supplement, request_supplement_before_receipt), "
             "`officer` (assign; default: yourself if you are an officer), "
-            "`decision` (propose), `new_due_date` (apologise), `answer` (supply, resubmit)."
+            "`decision` (propose), `new_due_date` (apologise), `answer` (supply, resubmit), "
+            "`duplicate_decision` (approve). Approving a dossier that repeats a registered "
+            "one (the child registered already, the person in the household already, the "
+            "child's card issued or asked for already) is refused with 409 `duplicate`, "
+            "naming it in `data.duplicates`; a likely duplicate (another record or dossier "
+            "of the same mother and date of birth) needs `duplicate_decision: "
+            "not_duplicate` and a `reason`, else 409 `duplicate_decision_required`."
         ),
         parameters=[
             CODE_PARAMETER,
@@ -386,7 +400,13 @@ class DossierActionApi(APIView):
             403: OpenApiResponse(ERROR_RESPONSE, description="Not your agency, or not your role"),
             404: OpenApiResponse(ERROR_RESPONSE, description="Not a dossier of this agency"),
             409: OpenApiResponse(
-                ERROR_RESPONSE, description="invalid_transition: impossible in this state"
+                ERROR_RESPONSE,
+                description=(
+                    "invalid_transition: impossible in this state; duplicate; "
+                    "duplicate_decision_required; fee_unpaid (`receive`): the fee due before "
+                    "receipt, e.g. a late birth registration's, is not paid: take it in cash "
+                    "and record it with `record_cash_payment` first (data: amount, currency)"
+                ),
             ),
         },
     )

@@ -224,6 +224,44 @@ class ProposeForm(ActionForm):
         return {"decision": self.cleaned_data["decision"]}
 
 
+class ApproveForm(ActionForm):
+    """Approve and sign. When the dossier may repeat a registered record or
+    another dossier (``onecounter.duplicates``), the head compares them and
+    confirms it is not a duplicate, saying why (kept in the event history)."""
+
+    reason = _reason_field()
+    reason_label = _("Note (optional)")
+    not_duplicate = forms.BooleanField(
+        label=_(
+            "I have compared this dossier with the record or dossier shown: it is not a duplicate"
+        ),
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from onecounter.duplicates import matches_of
+
+        self.matches = [m for m in matches_of(self.dossier) if not (m.certain or m.later)]
+        if not self.matches:
+            del self.fields["not_duplicate"]
+            return
+        self.fields["not_duplicate"].required = True
+        self.fields["not_duplicate"].error_messages["required"] = _(
+            "Confirm that the dossier is not a duplicate, or reject it."
+        )
+        reason = self.fields["reason"]
+        reason.required = True
+        reason.label = _("Why it is not a duplicate")
+        reason.help_text = _("Kept in the dossier's history with your decision.")
+        reason.error_messages["required"] = _("Say why the dossier is not a duplicate.")
+
+    def params(self) -> dict[str, Any]:
+        if self.matches and self.cleaned_data.get("not_duplicate"):
+            return {"duplicate_decision": "not_duplicate"}
+        return {}
+
+
 class HandBackForm(ActionForm):
     """Who took the result: the applicant, or a person they authorised."""
 
@@ -306,7 +344,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "supply": SupplyForm,
     "propose": ProposeForm,
     "send_back": SendBackForm,
-    "approve": NoteForm,
+    "approve": ApproveForm,
     "reject": RejectForm,
     "mark_result_ready": ActionForm,
     "hand_back": HandBackForm,

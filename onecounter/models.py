@@ -115,6 +115,9 @@ class Dossier(models.Model):
     fee = models.PositiveIntegerField(_("fee (VND)"), default=0)
     paid_at = models.DateTimeField(_("fee paid at"), null=True, blank=True)
     declaration_accepted_at = models.DateTimeField(null=True, blank=True)
+    # What dossiers of the same request share (the handler's ``duplicate_key``,
+    # e.g. the birth's mother and date of birth), set when the dossier is sent.
+    duplicate_key = models.CharField(max_length=120, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("dossier")
@@ -123,6 +126,11 @@ class Dossier(models.Model):
         indexes = [
             models.Index(fields=["agency", "status", "due_date"], name="dossier_queue"),
             models.Index(fields=["applicant", "-created_at"], name="dossier_applicant"),
+            models.Index(
+                fields=["duplicate_key"],
+                name="dossier_duplicate_key",
+                condition=~models.Q(duplicate_key=""),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -13,12 +13,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from citizens.models import Agency, Role, StaffMembership, User
 from egov.text import fold
+from onecounter.duplicates import NOT_CANDIDATES
 from onecounter.models import (
     ApologySlip,
     Dossier,
@@ -136,11 +146,20 @@ def _view_q(view: str, user: User, today: dt.date) -> Q:
 
 
 def with_flags(dossiers: QuerySet[Dossier], deadlines: Deadlines) -> QuerySet[Dossier]:
+    """Each dossier with ``is_late``, ``is_due_soon`` and ``may_be_duplicate``
+    (another dossier that still stands has its duplicate key: see
+    ``onecounter.duplicates``; the dossier page shows them side by side)."""
+    same_key = (
+        Dossier.objects.filter(duplicate_key=OuterRef("duplicate_key"), duplicate_key__gt="")
+        .exclude(pk=OuterRef("pk"))
+        .exclude(status__in=NOT_CANDIDATES)
+    )
     return dossiers.annotate(
         is_late=ExpressionWrapper(late_q(deadlines.today), output_field=BooleanField()),
         is_due_soon=ExpressionWrapper(
             due_soon_q(deadlines) & ~late_q(deadlines.today), output_field=BooleanField()
         ),
+        may_be_duplicate=Exists(same_key),
     )
 
 

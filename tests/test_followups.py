@@ -165,7 +165,8 @@ def test_an_empty_confirmation_shows_the_problems_instead_of_failing(world):
     assert response.status_code == 400
     page = text(response)
     assert 'class="error-summary"' in page
-    assert "A child of this mother with this name and date of birth is registered already." in page
+    # The existing record is named (not its personal ID number).
+    assert "This child is registered already in the population database: Trần Minh An" in page
     assert not Dossier.objects.filter(channel=Dossier.Channel.COUNTER).exists()
 
 

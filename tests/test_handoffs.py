@@ -409,8 +409,10 @@ def test_the_civil_registry_handoff_exists_only_where_it_is_configured(
 ):
     settings.EGOV_CIVIL_REGISTRY_URL = "https://registry.example.vn/births"
     settings.EGOV_CIVIL_REGISTRY_SECRET = ""
+    # An elder sibling, born two years before (not a duplicate of the next birth).
+    elder = (TODAY - dt.timedelta(days=730)).isoformat()
     assert "civil_registry" not in handoffs_of(
-        world.decide(world.file_birth(full_name="Trần Minh Khang"))
+        world.decide(world.file_birth(full_name="Trần Minh Khang", birth_date=elder))
     )
     settings.EGOV_CIVIL_REGISTRY_SECRET = "shared-secret-for-tests"
     birth = world.file_birth()

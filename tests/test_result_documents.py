@@ -400,7 +400,11 @@ def test_a_failed_rendering_gives_no_number_and_the_retry_numbers_it(world, monk
 
 def test_numbers_follow_each_other_per_agency_kind_and_year(world):
     first = result(register_birth(world), "birth_certificate")
-    second = result(register_birth(world, full_name="Trần Minh Bảo"), "birth_certificate")
+    # Another child of the mother, born a year before (not a duplicate birth).
+    earlier = (BIRTH_DATE - dt.timedelta(days=365)).isoformat()
+    second = result(
+        register_birth(world, full_name="Trần Minh Bảo", birth_date=earlier), "birth_certificate"
+    )
     assert (first.number, second.number) == (f"1/{TODAY.year}/TLKS", f"2/{TODAY.year}/TLKS")
 
     agency, staff = world["committee"]

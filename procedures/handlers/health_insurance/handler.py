@@ -17,8 +17,14 @@ from citizens.models import Person
 from citizens.population import person_update
 from citizens.selectors import children_of
 from egov.errors import ConflictError, ValidationFailed
-from procedures.handlers.health_insurance.forms import ChildCardForm
-from procedures.handlers.registry import DossierView, ProcedureHandler, register
+from procedures.handlers.health_insurance.forms import REQUIRED_MESSAGES, ChildCardForm
+from procedures.handlers.registry import (
+    DossierView,
+    DuplicateMatch,
+    ProcedureHandler,
+    earlier_dossiers,
+    register,
+)
 
 if TYPE_CHECKING:
     from citizens.models import User
@@ -102,7 +108,7 @@ class HealthInsuranceHandler(ProcedureHandler):
         problems: dict[str, list[str]] = defaultdict(list)
         for key in ("child_id_number", "health_facility"):
             if not data.get(key):
-                problems[key].append(str(_("This field is required.")))
+                problems[key].append(str(REQUIRED_MESSAGES[key]))
         number = (data.get("child_id_number") or "").strip()
         child = Person.objects.filter(id_number=number).first() if number else None
         if number and child is None:
@@ -130,3 +136,43 @@ class HealthInsuranceHandler(ProcedureHandler):
 
     def result_documents(self, procedure: Procedure) -> list[str]:
         return ["health_insurance_card"]
+
+    def duplicate_key(self, procedure: Procedure, data: dict[str, Any]) -> str:
+        """The child the card is for."""
+        number = (data.get("child_id_number") or "").strip()
+        return f"insurance:{number}" if number else ""
+
+    def duplicates(
+        self, procedure: Procedure, dossier: DossierView, others: list[DossierView]
+    ) -> list[DuplicateMatch]:
+        """One card per child: a child who has a card already, or a card
+        dossier for the same child sent before this one that still stands.
+        Both are certain."""
+        number = ((dossier.data or {}).get("child_id_number") or "").strip()
+        child = Person.objects.filter(id_number=number).first() if number else dossier.subject
+        matches = []
+        if child is not None and child.health_insurance_number:
+            matches.append(
+                DuplicateMatch(
+                    certain=True,
+                    kind="record",
+                    reference=child.id_number,
+                    message=str(
+                        _("%(name)s has health-insurance card %(card)s already.")
+                        % {"name": child.full_name, "card": child.health_insurance_number}
+                    ),
+                    public_message=str(_("This child has a health-insurance card already.")),
+                    person_id=child.pk,
+                )
+            )
+        return matches + earlier_dossiers(
+            dossier,
+            others,
+            message=_(
+                "Dossier %(code)s, sent earlier and still standing, asks for the same child's "
+                "card: a child has one open card request."
+            ),
+            public_message=_(
+                "A health-insurance card for this child is already being issued (dossier %(code)s)."
+            ),
+        )

@@ -14,10 +14,17 @@ from citizens.models import Household, HouseholdMembership, Person
 from citizens.population import household_join
 from citizens.reference import RELATIONS
 from egov.errors import ValidationFailed
-from procedures.handlers.registry import DossierView, ProcedureHandler, register
+from procedures.handlers.registry import (
+    DossierView,
+    DuplicateMatch,
+    ProcedureHandler,
+    earlier_dossiers,
+    register,
+)
 from procedures.handlers.residence.forms import (
     CONSENT_NEEDED,
     LEGAL_BASES,
+    REQUIRED_MESSAGES,
     YES,
     ResidenceForm,
 )
@@ -39,11 +46,15 @@ def _date(value: Any) -> dt.date | None:
 
 
 def _active_membership(person: Person) -> HouseholdMembership | None:
-    return HouseholdMembership.objects.filter(
-        person=person,
-        end_date__isnull=True,
-        residence_type=HouseholdMembership.ResidenceType.PERMANENT,
-    ).first()
+    return (
+        HouseholdMembership.objects.select_related("household")
+        .filter(
+            person=person,
+            end_date__isnull=True,
+            residence_type=HouseholdMembership.ResidenceType.PERMANENT,
+        )
+        .first()
+    )
 
 
 def _person(data: dict[str, Any]) -> Person | None:
@@ -100,7 +111,7 @@ class ResidenceHandler(ProcedureHandler):
 
     def validate(self, procedure: Procedure, data: dict[str, Any]) -> dict[str, list[str]]:
         problems: list[tuple[str, Any]] = [
-            (key, _("This field is required.")) for key in REQUIRED if not data.get(key)
+            (key, REQUIRED_MESSAGES[key]) for key in REQUIRED if not data.get(key)
         ]
         if data.get("relation") and data["relation"] not in dict(RELATIONS):
             problems.append(("relation", _("Choose the relation to the head of household.")))
@@ -160,3 +171,54 @@ class ResidenceHandler(ProcedureHandler):
 
     def result_documents(self, procedure: Procedure) -> list[str]:
         return ["residence_confirmation"]
+
+    def duplicate_key(self, procedure: Procedure, data: dict[str, Any]) -> str:
+        """The person and the household they join."""
+        person = (data.get("person_id_number") or "").strip()
+        household = (data.get("household_number") or "").strip().upper()
+        return f"residence:{person}:{household}" if person and household else ""
+
+    def duplicates(
+        self, procedure: Procedure, dossier: DossierView, others: list[DossierView]
+    ) -> list[DuplicateMatch]:
+        """The same person joining the same household twice: already a member
+        (but by this dossier), or a residence dossier sent before this one for
+        the same person and household that still stands. Both are certain."""
+        data = dossier.data or {}
+        person = _person(data)
+        number = (data.get("household_number") or "").strip()
+        if person is None or not number:
+            return []
+        matches = []
+        active = _active_membership(person)
+        if (
+            active is not None
+            and active.household.number.upper() == number.upper()
+            and active.dossier_ref != dossier.reference
+        ):
+            message = _(
+                "%(name)s is already registered for permanent residence in household "
+                "%(number)s (since %(date)s)."
+            ) % {
+                "name": person.full_name,
+                "number": active.household.number,
+                "date": active.start_date.strftime("%d/%m/%Y"),
+            }
+            matches.append(
+                DuplicateMatch(
+                    certain=True,
+                    kind="record",
+                    reference=person.id_number,
+                    message=str(message),
+                    public_message=str(_("This person is already registered in this household.")),
+                    person_id=person.pk,
+                )
+            )
+        return matches + earlier_dossiers(
+            dossier,
+            others,
+            message=_(
+                "Dossier %(code)s, sent earlier and still standing, registers the same person "
+                "in the same household."
+            ),
+        )
