@@ -38,7 +38,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -163,6 +163,7 @@ class Plan:
         data: Any = None,
         initial: Mapping[str, Any] | None = None,
         attached: Iterable[str] = (),
+        answers: Mapping[str, Any] | None = None,
     ) -> forms.Form:
         """The handler's form of a page. Its file questions are asked on the
         documents step: here they are optional and never shown, and when bound
@@ -172,9 +173,13 @@ class Plan:
         if data is not None:
             own = {name for name, field in self.blank(page).fields.items() if _is_file(field)}
             files = MultiValueDict({name: [_stand_in(name)] for name in attached if name in own})
-        form = self.handler.form_class(self.procedure, page)(
-            data=data, files=files, initial=initial
+        form_class = self.handler.form_class(self.procedure, page)
+        # A page whose checks read the answers of other pages (``reads_answers``,
+        # e.g. the birth's health-care facility, asked for a child under 6).
+        extra = (
+            {"answers": dict(answers or {})} if getattr(form_class, "reads_answers", False) else {}
         )
+        form = form_class(data=data, files=files, initial=initial, **extra)
         for field in form.fields.values():
             if _is_file(field):
                 field.required = False
@@ -184,7 +189,9 @@ class Plan:
         self, page: int, values: Mapping[str, Any], attached: Iterable[str] = ()
     ) -> forms.Form:
         """The page's form bound to stored answers (to check them)."""
-        return self.form(page, data=form_data(self.blank(page), values), attached=attached)
+        return self.form(
+            page, data=form_data(self.blank(page), values), attached=attached, answers=values
+        )
 
     def question_errors(self, form: forms.Form) -> dict[str, list[str]]:
         """A checked page form's errors, but those of file questions (the
@@ -206,10 +213,33 @@ class Plan:
         return self._unbound[page]
 
     def fields_of(self, page: int) -> dict[str, forms.Field]:
-        """The questions of a page (file questions excepted), in order."""
+        """The questions of a page (file questions and the answers the handler
+        works out itself excepted), in order."""
+        computed = set(getattr(self.handler, "computed_answers", ()) or ())
         return {
-            name: field for name, field in self.blank(page).fields.items() if not _is_file(field)
+            name: field
+            for name, field in self.blank(page).fields.items()
+            if not _is_file(field) and name not in computed
         }
+
+    def hidden(self, data: Mapping[str, Any]) -> set[str]:
+        """The questions (and file questions) not asked given these answers."""
+        return set(self.handler.hidden_questions(self.procedure, dict(data)) or ())
+
+    def slots_for(self, data: Mapping[str, Any]) -> list[DocumentSlot]:
+        """The documents step for these answers: a file question not asked is
+        left out, and one the handler requires given the answers (e.g. the
+        witness's statement for a birth outside a hospital) is mandatory."""
+        hidden = self.hidden(data)
+        required = self.handler.required_files(self.procedure, dict(data))
+        slots = []
+        for slot in self.slots:
+            if slot.field_key and slot.field_key in hidden:
+                continue
+            if slot.field_key and required is not None:
+                slot = replace(slot, mandatory=slot.field_key in required)
+            slots.append(slot)
+        return slots
 
     @cached_property
     def pages(self) -> list[int]:
@@ -447,7 +477,7 @@ def missing_documents(
         )
     return [
         slot
-        for slot in plan.slots
+        for slot in plan.slots_for(answers(dossier))
         if slot.mandatory and not any(slot.holds(attachment) for attachment in attachments)
     ]
 
@@ -465,7 +495,8 @@ def page_is_complete(dossier: Dossier, plan: Plan, page: int, attached: Iterable
     """Every question of the page has a saved answer, and the answers pass the
     page's checks (those about documents excepted: the documents step has them)."""
     data = answers(dossier)
-    if any(name not in data for name in plan.fields_of(page)):
+    hidden = plan.hidden(data)
+    if any(name not in data for name in plan.fields_of(page) if name not in hidden):
         return False
     form = plan.bound(page, data, attached)
     form.is_valid()
@@ -520,6 +551,38 @@ def next_step(dossier: Dossier, plan: Plan) -> str:
     return "check"
 
 
+def step_reachable(dossier: Dossier, plan: Plan, step: str) -> str | None:
+    """None when ``step`` may be opened now (it is not after the first step
+    that is not complete: going back is always allowed), else the step to go to."""
+    steps = plan.steps()
+    first_open = next_step(dossier, plan)
+    if step in steps and steps.index(step) <= steps.index(first_open):
+        return None
+    return first_open
+
+
+def missing_answers(dossier: Dossier, plan: Plan) -> dict[str, list[str]]:
+    """The questions still unanswered that must be answered (those asked given
+    the answers so far): ``{question key: [message]}``, in page order."""
+    data = answers(dossier)
+    hidden = plan.hidden(data)
+    missing: dict[str, list[str]] = {}
+    for page in plan.pages:
+        form = plan.bound(page, data)
+        for name in plan.fields_of(page):
+            field = form.fields.get(name)
+            if field is None or name in hidden or not field.required or field.disabled:
+                continue
+            if data.get(name) in (None, "", [], {}):
+                missing[name] = [
+                    str(
+                        _("Answer this question: “%(question)s”.")
+                        % {"question": field.label or name}
+                    )
+                ]
+    return missing
+
+
 def step_after(plan: Plan, step: str) -> str:
     steps = plan.steps()
     return steps[min(steps.index(step) + 1, len(steps) - 1)]
@@ -531,23 +594,73 @@ def step_before(plan: Plan, step: str) -> str | None:
     return steps[index - 1] if index > 0 else None
 
 
-def payment_required(dossier: Dossier) -> bool:
-    """A full-online procedure with an online fee, not paid yet."""
+def online_fee(dossier: Dossier, data: Mapping[str, Any] | None = None) -> int:
+    """The fee of the draft filed online (VND), as the procedure's handler
+    works it out from the answers (e.g. the late-registration fee of a birth
+    registered more than 60 days after it); the catalog's online fee when the
+    handler is not installed."""
+    procedure = dossier.procedure
+    try:
+        handler = registry.get(procedure.handler)
+    except LookupError:
+        return procedure.fee_online
+    return handler.fee(procedure, dict(answers(dossier) if data is None else data), online=True)
+
+
+def payment_required(dossier: Dossier, data: Mapping[str, Any] | None = None) -> bool:
+    """A full-online procedure whose fee for this dossier is not zero, not paid yet."""
     procedure = dossier.procedure
     return (
         procedure.online_level == Procedure.OnlineLevel.FULL
-        and procedure.fee_online > 0
         and dossier.paid_at is None
+        and online_fee(dossier, data) > 0
     )
 
 
-def expected_result_date(dossier: Dossier, *, now: dt.datetime | None = None) -> dt.date:
+def expected_result_date(
+    dossier: Dossier, *, now: dt.datetime | None = None, calendar: WorkCalendar | None = None
+) -> dt.date:
     """When the result is expected: the procedure's online working days from the
     submission (from now for a draft), with the 15:00 cut-off. The promised date
     itself is set when the one-stop desk receives the dossier."""
     start = dossier.submitted_at or now or timezone.now()
-    calendar = WorkCalendar.load(start=timezone.localdate(start) - dt.timedelta(days=1))
+    if calendar is None:
+        calendar = WorkCalendar.load(start=timezone.localdate(start) - dt.timedelta(days=1))
     return calendar.due_date(start, dossier.procedure.days_online)
+
+
+def receive_by_date(dossier: Dossier, *, calendar: WorkCalendar | None = None) -> dt.date | None:
+    """By when the one-stop desk must receive (or answer) a dossier sent online
+    and waiting to be received: the working day after the one it counts as
+    sent on (the 15:00 cut-off: sent at 16:00 on a Monday, it counts as sent on
+    Tuesday and must be received by Wednesday). ``None`` once it is received."""
+    if dossier.status != DossierStatus.SUBMITTED or dossier.submitted_at is None:
+        return None
+    if calendar is None:
+        start = timezone.localdate(dossier.submitted_at) - dt.timedelta(days=1)
+        calendar = WorkCalendar.load(start=start)
+    return calendar.next_working_day(calendar.receipt_day(dossier.submitted_at))
+
+
+def with_waiting_dates(dossiers: Iterable[Dossier]) -> None:
+    """Give each dossier waiting to be received its ``receive_by`` and
+    ``expected_result`` dates (one calendar for all: a queue's page costs one
+    more query, whatever its length); the others get ``None``."""
+    dossiers = list(dossiers)
+    waiting = [d for d in dossiers if d.status == DossierStatus.SUBMITTED and d.submitted_at]
+    calendar = (
+        WorkCalendar.load(
+            start=min(timezone.localdate(d.submitted_at) for d in waiting) - dt.timedelta(days=1)
+        )
+        if waiting
+        else None
+    )
+    for dossier in dossiers:
+        if dossier in waiting:
+            dossier.receive_by = receive_by_date(dossier, calendar=calendar)
+            dossier.expected_result = expected_result_date(dossier, calendar=calendar)
+        else:
+            dossier.receive_by = dossier.expected_result = None
 
 
 # --- Prefill ------------------------------------------------------------------------------
@@ -886,10 +999,12 @@ def submit_online(*, dossier: Dossier, actor: User) -> Dossier:
 
     Idempotent: a dossier already sent is returned as it is. Checks, in order:
     the actor is the applicant (else 404), the declaration was accepted (400
-    ``declaration_required``), every mandatory document is there (400
-    ``documents_missing``), the answers pass the pages' and the handler's
-    checks (400 ``invalid``, data ``{key: [messages]}``) and, for a full-online
-    procedure with an online fee, the fee is paid (402 ``payment_required``).
+    ``declaration_required``), every question asked is answered (400
+    ``answers_missing``, data ``{question: [message]}``), every mandatory
+    document is there (400 ``documents_missing``), the answers pass the pages'
+    and the handler's checks (400 ``invalid``, data ``{key: [messages]}``) and,
+    for a full-online procedure with a fee for this dossier (e.g. a late
+    registration's), the fee is paid (402 ``payment_required``).
     """
     with transaction.atomic():
         locked = (
@@ -914,6 +1029,13 @@ def submit_online(*, dossier: Dossier, actor: User) -> Dossier:
             raise ConflictError(
                 _("This procedure cannot be filed online yet."), code="handler_unavailable"
             ) from exc
+        unanswered = missing_answers(locked, plan)
+        if unanswered:
+            raise ValidationFailed(
+                _("Some questions are not answered yet."),
+                code="answers_missing",
+                data=unanswered,
+            )
         attachments = list(
             Attachment.objects.filter(dossier=locked).only("requirement", "field_key")
         )
@@ -928,8 +1050,8 @@ def submit_online(*, dossier: Dossier, actor: User) -> Dossier:
         errors = answer_errors(locked, plan, attached=attached_questions(attachments), data=data)
         if errors:
             raise ValidationFailed(code="invalid", data=errors)
-        if payment_required(locked):
-            raise PaymentRequired(data={"amount": locked.procedure.fee_online, "currency": "VND"})
+        if payment_required(locked, data):
+            raise PaymentRequired(data={"amount": online_fee(locked, data), "currency": "VND"})
         if data != answers(locked):
             # What the handler's checks worked out from the answers goes with them.
             locked.data = {**locked.data, **data}

@@ -31,7 +31,8 @@ from django.utils.translation import gettext_lazy as _
 from citizens.models import Agency, Role, User
 from citizens.permissions import roles_in
 from egov.errors import ConflictError, PermissionDeniedError, ValidationFailed
-from onecounter import tasks
+from onecounter import duplicates, tasks
+from onecounter.handler_view import DossierRef
 from onecounter.models import (
     ApologySlip,
     Dossier,
@@ -146,6 +147,14 @@ ACTIONS: dict[str, Action] = {
             None,
             {Role.OFFICER, Role.HEAD},
             when=_verification_allowed,
+        ),
+        _a(
+            "record_cash_payment",
+            _("Record the fee paid in cash at the counter"),
+            {S.SUBMITTED, S.SUPPLEMENT_REQUESTED, S.RECEIVED, S.IN_PROCESSING, S.AWAITING_SUPPLEMENT, S.PROPOSED, S.APPROVED, S.RESULT_READY},
+            None,
+            {Role.CLERK},
+            when=lambda d: _fee_unpaid(d),
         ),
     ]
 }  # fmt: skip
@@ -313,12 +322,70 @@ def next_code(agency: Agency, day: dt.date) -> str:
 
 
 def _submit(d: Dossier, *, actor, now, **_kw):
+    # A certain duplicate (e.g. the child is registered already) goes no further.
+    d.duplicate_key = duplicates.check_at_submission(d)
     d.code = next_code(d.agency, timezone.localdate(now))
     d.submitted_at = now
-    d.fee = (
-        d.procedure.fee_online if d.channel == Dossier.Channel.ONLINE else d.procedure.fee_counter
+    d.fee = dossier_fee(d)
+    return {"code", "submitted_at", "fee", "duplicate_key"}
+
+
+def _handler_of(d: Dossier):
+    from procedures.handlers import registry
+
+    try:
+        return registry.get(d.procedure.handler)
+    except LookupError:
+        return None
+
+
+def dossier_fee(d: Dossier) -> int:
+    """The dossier's fee, as its procedure's handler works it out from the
+    answers (e.g. a late birth registration's fee), else the catalog's fee of
+    the channel."""
+    online = d.channel == Dossier.Channel.ONLINE
+    handler = _handler_of(d)
+    if handler is None:
+        return d.procedure.fee_online if online else d.procedure.fee_counter
+    return handler.fee(d.procedure, dict(d.data or {}), online=online)
+
+
+def fee_due_before_receipt(d: Dossier) -> bool:
+    """The fee is not paid yet and must be before the desk receives the dossier
+    (the handler says so, e.g. for a late birth registration)."""
+    handler = _handler_of(d)
+    return (
+        d.fee > 0
+        and d.paid_at is None
+        and handler is not None
+        and handler.fee_before_receipt(d.procedure, dict(d.data or {}))
     )
-    return {"code", "submitted_at", "fee"}
+
+
+def _fee_unpaid(d: Dossier) -> bool:
+    return d.fee > 0 and d.paid_at is None and d.channel != Dossier.Channel.LINKED
+
+
+def _record_cash_payment(d: Dossier, *, now, **_kw):
+    """The clerk took the fee in cash at the counter: a paid ``Payment`` of
+    provider ``cash`` (the fee receipt follows, as for an online payment)."""
+    from onecounter.models import Payment
+    from onecounter.payments.services import new_reference
+
+    Payment.objects.create(
+        dossier=d,
+        provider=CASH_PROVIDER,
+        reference=new_reference(),
+        amount=d.fee,
+        currency="VND",
+        status=Payment.Status.PAID,
+        paid_at=now,
+    )
+    d.paid_at = now
+    return {"paid_at"}
+
+
+CASH_PROVIDER = "cash"
 
 
 def _hand_in(d: Dossier, *, now, budget_days=2, **_kw):
@@ -331,7 +398,16 @@ def _hand_in(d: Dossier, *, now, budget_days=2, **_kw):
     d.submitted_at = d.received_at = now
     d.due_date = d.original_due_date = calendar.due_date(now, int(budget_days))
     d.fee = 0
-    return {"code", "submitted_at", "received_at", "due_date", "original_due_date", "fee"}
+    d.duplicate_key = duplicates.key_of(d)
+    return {
+        "code",
+        "submitted_at",
+        "received_at",
+        "due_date",
+        "original_due_date",
+        "fee",
+        "duplicate_key",
+    }
 
 
 def _need_verification(d: Dossier, *, now, **_kw):
@@ -341,6 +417,18 @@ def _need_verification(d: Dossier, *, now, **_kw):
 
 
 def _receive(d: Dossier, *, now, **_kw):
+    if fee_due_before_receipt(d):
+        # Law on Civil Status 2014 art. 11: a late registration's fee is paid
+        # first (online before sending, or in cash at the counter).
+        raise ConflictError(
+            _(
+                "The fee of %(amount)s đồng must be paid before the dossier is received: "
+                "record it as paid in cash at the counter first."
+            )
+            % {"amount": f"{d.fee:,}".replace(",", ".")},
+            code="fee_unpaid",
+            data={"amount": d.fee, "currency": "VND"},
+        )
     days = (
         d.procedure.days_online if d.channel == Dossier.Channel.ONLINE else d.procedure.days_counter
     )
@@ -435,9 +523,15 @@ def _reject(d, *, now, reason="", **_kw):
     return {"decided_at", "decision_note"}
 
 
-def _approve(d, *, actor, now, reason="", **_kw):
+def _approve(d, *, actor, now, event, reason="", duplicate_decision="", **_kw):
     from procedures.handlers import registry
 
+    # Before any effect: no second record of the same request (refused when
+    # certain; a likely duplicate needs the head's decision, kept in the event).
+    decided = duplicates.check_at_approval(d, decision=duplicate_decision, reason=reason)
+    if decided:
+        event.data = {**event.data, "duplicates": decided}
+        event.save(update_fields=["data"])
     d.decided_at = now
     if reason:
         d.decision_note = reason
@@ -493,17 +587,6 @@ def _apologise(d, *, actor, now, event, reason="", new_due_date=None, **_kw):
     return {"due_date", "apologised"}
 
 
-class DossierRef:
-    """What a procedure handler sees of a dossier (procedures must not import onecounter)."""
-
-    def __init__(self, dossier: Dossier):
-        self.reference = dossier.code or str(dossier.pk)
-        self.agency = dossier.agency
-        self.data = dossier.data
-        self.applicant = dossier.applicant
-        self.subject = dossier.subject_person
-
-
 EFFECTS: dict[str, Callable[..., Any]] = {
     "submit": _submit,
     "receive": _receive,
@@ -523,5 +606,6 @@ EFFECTS: dict[str, Callable[..., Any]] = {
     "apologise": _apologise,
     "hand_in": _hand_in,
     "need_verification": _need_verification,
+    "record_cash_payment": _record_cash_payment,
 }
 assert set(EFFECTS) == set(ACTIONS) | set(SYSTEM_ACTIONS)

@@ -29,7 +29,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
@@ -40,7 +39,8 @@ from citizens.population import access_log_write
 from citizens.selectors import person_search
 from citizens.views import staff_required
 from egov.errors import ConflictError, DomainError, PermissionDeniedError
-from onecounter import selectors, services, transitions
+from onecounter import answers as answer_format
+from onecounter import filing, selectors, services, transitions
 from onecounter.forms import (
     ACTION_FORMS,
     ActionForm,
@@ -113,6 +113,7 @@ def queue(request: HttpRequest, code: str) -> HttpResponse:
     dossiers = selectors.dossier_queue(agency=agency, user=request.user, filters=filters)
     page = Paginator(dossiers, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [_tag(d) for d in page.object_list]
+    filing.with_waiting_dates(rows)  # by when a dossier sent online is to be received
     query = request.GET.copy()
     query.pop("page", None)
     tab_query = query.copy()
@@ -175,6 +176,7 @@ def _detail(
     bound: ActionForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    filing.with_waiting_dates([dossier])  # by when to receive it, when it waits for that
     documents = list(dossier.documents.all())
     receipt = next(
         (d for d in documents if d.kind == DossierDocument.Kind.RECEIPT and d.file), None
@@ -196,9 +198,22 @@ def _detail(
             "apologies": list(dossier.apologies.all()),
             "actions": _action_forms(request, dossier, bound),
             "error_form": bound,
+            "duplicates": _duplicates(dossier),
         },
         status=status,
     )
+
+
+def _duplicates(dossier: Dossier) -> list:
+    """Before the decision: the records and dossiers this one may repeat, to
+    compare side by side (``onecounter.duplicates``)."""
+    from onecounter import duplicates
+
+    if dossier.status == S.DRAFT or dossier.decided_at is not None:
+        return []
+    if dossier.status in (S.REFUSED, S.WITHDRAWN):
+        return []
+    return duplicates.matches_of(dossier)
 
 
 def _handoff_context(dossier: Dossier) -> dict[str, Any]:
@@ -240,21 +255,7 @@ def _answer_fields(procedure: Procedure) -> dict[str, forms.Field]:
 
 
 def _choice_labels(field: forms.Field | None) -> dict[str, str]:
-    """The labels of a choice question by stored value (e.g. "grandparent" →
-    "Grandparent"). Only fixed choices: those read from the database when the
-    form is shown (model choices, wards) are left as stored."""
-    if not isinstance(field, forms.ChoiceField) or isinstance(field, forms.ModelChoiceField):
-        return {}
-    choices = field.choices
-    if isinstance(choices, CallableChoiceIterator):
-        return {}
-    labels: dict[str, str] = {}
-    for value, label in choices:
-        if isinstance(label, list | tuple):  # a group of choices
-            labels.update({str(v): str(text) for v, text in label})
-        else:
-            labels[str(value)] = str(label)
-    return labels
+    return answer_format.choice_labels(field)
 
 
 def _answer_rows(dossier: Dossier) -> list[dict[str, str]]:
@@ -287,28 +288,9 @@ HANDED_ON_FIELDS: dict[str, tuple[Any, dict[str, str] | None]] = {
 
 
 def _answer_text(value: Any, choices: dict[str, str] | None = None) -> str:
-    if value in (None, ""):
-        return "—"
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if choices and isinstance(value, list):
-        return "; ".join(choices.get(str(v), str(v)) for v in value)
-    if choices and isinstance(value, str | int) and str(value) in choices:
-        return str(choices[str(value)])
-    if isinstance(value, dict):
-        if value.get("paper_original_checked"):
-            return _("Paper original checked at the counter")
-        if "address" in value:
-            return " – ".join(str(v) for v in (value.get("address"), value.get("unit_code")) if v)
-        return "; ".join(f"{k}: {_answer_text(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return "; ".join(_answer_text(v) for v in value)
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        try:
-            return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
-        except ValueError:
-            return value
-    return str(value)
+    """An answer as the clerk reads it (``onecounter.answers``: the same text
+    the citizen read on the check page), "—" when there is none."""
+    return answer_format.answer_text(value, choices=choices or {}) or "—"
 
 
 @staff_required
@@ -646,8 +628,12 @@ def intake_answers(request: HttpRequest, code: str, page: int) -> HttpResponse:
         raise Http404
     form_class = _page_form_class(procedure, page)
     stored = state.get("answers", {}).get(str(page), {})
+    extra: dict[str, Any] = {}
+    if getattr(form_class, "reads_answers", False):
+        # The page's checks read the answers of the other pages.
+        extra["answers"] = {k: v for a in state.get("answers", {}).values() for k, v in a.items()}
     if request.method == "POST":
-        form = form_class(request.POST)
+        form = form_class(request.POST, **extra)
         if form.is_valid():
             answers = dict(state.get("answers", {}))
             answers[str(page)] = _page_answers(form)
@@ -660,9 +646,9 @@ def intake_answers(request: HttpRequest, code: str, page: int) -> HttpResponse:
                 )
             return redirect("dossiers:intake-contact", code=agency.code)
     elif str(page) in state.get("answers", {}):
-        form = form_class(initial=_page_initial(form_class, stored))
+        form = form_class(initial=_page_initial(form_class, stored), **extra)
     else:
-        form = form_class(initial=_page_prefill(procedure, person, form_class))
+        form = form_class(initial=_page_prefill(procedure, person, form_class), **extra)
     position = pages.index(page)
     back = (
         reverse("dossiers:intake-answers", args=[agency.code, pages[position - 1]])
@@ -781,6 +767,9 @@ def intake_confirm(request: HttpRequest, code: str) -> HttpResponse:
                 return redirect("dossiers:detail", code=agency.code, pk=dossier.pk)
         status = 400
     calendar = WorkCalendar.load(start=timezone.localdate() - dt.timedelta(days=1))
+    # The fee for these answers (e.g. a late birth registration's), and
+    # whether the clerk takes it in cash now, before the dossier is received.
+    fee = handler.fee(procedure, dict(data), online=False) if handler else procedure.fee_counter
     return render(
         request,
         "backoffice/dossiers/intake_confirm.html",
@@ -790,6 +779,10 @@ def intake_confirm(request: HttpRequest, code: str) -> HttpResponse:
             "step": 4,
             "person": person,
             "procedure": procedure,
+            "fee": fee,
+            "fee_first": bool(
+                fee and handler and handler.fee_before_receipt(procedure, dict(data))
+            ),
             "answers": [
                 {
                     "label": field.label or name,

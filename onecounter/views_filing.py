@@ -54,10 +54,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from egov.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
+from egov.forms import anchor_id
 from onecounter import filing, slips
+from onecounter.answers import answer_text as answers_text
+from onecounter.answers import choice_labels
 from onecounter.filing import Plan
 from onecounter.forms_filing import DeclarationForm, DocumentsForm, StartForm
 from onecounter.models import Attachment, Dossier, DossierDocument, DossierStatus, WalletDocument
+from onecounter.wallet import draft_delete
 from procedures import selectors as procedure_selectors
 from procedures.models import Procedure
 
@@ -168,9 +172,21 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     agencies = list(procedure.offered_by.all())  # active ones, prefetched
     if not agencies:
         return _unavailable(request, procedure, "agencies")
-    children = filing.children_for(request.user)
+    # A handler may ask one question of its first page here instead of "for
+    # whom" (``start_question``: the birth declaration asks who declares).
+    first_page = plan.pages[0]
+    start_question = getattr(plan.handler, "start_question", None)
+    start_fields = (
+        {start_question: plan.blank(first_page).fields[start_question]} if start_question else {}
+    )
+    children = [] if start_fields else filing.children_for(request.user)
     bound = request.method == "POST"
-    form = StartForm(request.POST if bound else None, agencies=agencies, children=children)
+    form = StartForm(
+        request.POST if bound else None,
+        agencies=agencies,
+        children=children,
+        start_fields=start_fields,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             dossier = filing.draft_start(
@@ -182,6 +198,13 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, _domain_message(exc))
         else:
+            answers = form.start_answers()
+            if answers:
+                filing.draft_save_page(
+                    dossier=dossier, user=request.user, page=first_page, cleaned_data=answers
+                )
+                # The rest of the first page (e.g. why a parent does not declare).
+                return redirect(step_url(dossier, f"page-{first_page}"))
             return redirect("filing:resume", dossier.pk)
     return render(
         request,
@@ -222,15 +245,21 @@ def page(request: HttpRequest, dossier: Dossier, plan: Plan, page: int) -> HttpR
     if page not in plan.pages:
         raise Http404
     step = f"page-{page}"
+    ahead = filing.step_reachable(dossier, plan, step)
+    if ahead is not None:
+        # Not before the earlier steps are done: to the first one that is not.
+        return redirect(step_url(dossier, ahead))
     back_to_check = request.GET.get("next") == "check"
     attached = filing.attached_questions(filing.attachments_of(dossier))
     read_only = filing.prefilled_keys(dossier)
-    initial = filing.initial_values(plan.blank(page), filing.answers(dossier))
+    stored = filing.answers(dossier)
+    initial = filing.initial_values(plan.blank(page), stored)
     form = plan.form(
         page,
         data=request.POST if request.method == "POST" else None,
         initial=initial,
         attached=attached,
+        answers=stored,
     )
     for name in read_only & set(form.fields):
         form.fields[name].disabled = True
@@ -291,14 +320,20 @@ def page(request: HttpRequest, dossier: Dossier, plan: Plan, page: int) -> HttpR
 def documents(request: HttpRequest, dossier: Dossier, plan: Plan) -> HttpResponse:
     if not plan.slots:
         return redirect("filing:check", dossier.pk)
+    ahead = filing.step_reachable(dossier, plan, "documents")
+    if ahead is not None:
+        return redirect(step_url(dossier, ahead))
     back_to_check = request.GET.get("next") == "check"
     wallet = filing.wallet_choices(request.user, plan)
     attachments = filing.attachments_of(dossier)
+    # The documents these answers call for (e.g. the witness's statement of a
+    # birth outside a hospital is mandatory once page 3 says so).
+    slots = plan.slots_for(filing.answers(dossier))
     bound = request.method == "POST"
     form = DocumentsForm(
         request.POST if bound else None,
         request.FILES if bound else None,
-        slots=plan.slots,
+        slots=slots,
         wallet=wallet,
     )
     if request.method == "POST":
@@ -340,7 +375,7 @@ def documents(request: HttpRequest, dossier: Dossier, plan: Plan) -> HttpRespons
             else None,
             "attachments": [a for a in attachments if slot.holds(a)],
         }
-        for slot in plan.slots
+        for slot in slots
     ]
     return render(
         request,
@@ -419,47 +454,13 @@ def attachment_file(request: HttpRequest, pk: uuid.UUID, attachment_id: uuid.UUI
 
 
 def answer_text(field: forms.Field, value: Any) -> str:
-    """An answer as the citizen reads it back."""
-    if value in (None, "", []):
-        return ""
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    choices = _flat_choices(field)
-    if isinstance(value, list):
-        return ", ".join(str(choices.get(str(v), v)) for v in value)
-    if isinstance(value, dict):
-        return _compound_text(field, value)
-    if choices and str(value) in choices:
-        return str(choices[str(value)])
-    if isinstance(value, str) and filing.ISO_DATE.match(value):
-        try:
-            return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
-        except ValueError:
-            return value
-    return str(value)
+    """An answer as the citizen reads it back (``onecounter.answers``: the
+    same text the clerk reads)."""
+    return answers_text(value, field)
 
 
 def _flat_choices(field: forms.Field) -> dict[str, Any]:
-    if not isinstance(field, forms.ChoiceField) or isinstance(field, forms.ModelChoiceField):
-        return {}
-    flat: dict[str, Any] = {}
-    for key, label in field.choices:
-        if isinstance(label, list | tuple):
-            flat.update({str(k): v for k, v in label})
-        else:
-            flat[str(key)] = label
-    return flat
-
-
-def _compound_text(field: forms.Field, value: dict[str, Any]) -> str:
-    """An address (line + administrative unit) or another compound answer."""
-    parts = list(value.values())
-    if isinstance(field, forms.MultiValueField):
-        parts = []
-        for sub, item in zip(field.fields, value.values(), strict=False):
-            choices = _flat_choices(sub)
-            parts.append(str(choices.get(str(item), item)) if item not in (None, "") else "")
-    return ", ".join(str(p) for p in parts if p not in (None, ""))
+    return choice_labels(field)
 
 
 def _problem_links(
@@ -474,7 +475,8 @@ def _problem_links(
             url = f"{step_url(dossier, 'documents', back_to_check=True)}#id_{key}"
         elif key in plan.questions:
             page_number, field = plan.questions[key]
-            url = f"{step_url(dossier, f'page-{page_number}', back_to_check=True)}#id_{key}"
+            anchor = anchor_id(field.widget, f"id_{key}")
+            url = f"{step_url(dossier, f'page-{page_number}', back_to_check=True)}#{anchor}"
             label = str(field.label or "")
         elif key.startswith("page-") and key in plan.steps():
             url = step_url(dossier, key, back_to_check=True)
@@ -489,8 +491,12 @@ def _problem_links(
 @draft_view
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest, dossier: Dossier, plan: Plan) -> HttpResponse:
+    ahead = filing.step_reachable(dossier, plan, "check")
+    if ahead is not None:
+        return redirect(step_url(dossier, ahead))
     data = filing.answers(dossier)
     read_only = filing.prefilled_keys(dossier)
+    hidden = plan.hidden(data)
     sections = []
     for page_number in plan.pages:
         page_url = step_url(dossier, f"page-{page_number}", back_to_check=True)
@@ -500,18 +506,20 @@ def check(request: HttpRequest, dossier: Dossier, plan: Plan) -> HttpResponse:
                 "label": field.label or name,
                 "value": answer_text(field, data.get(name)),
                 "read_only": name in read_only,
-                "url": f"{page_url}#id_{name}",
+                "url": f"{page_url}#{anchor_id(field.widget, f'id_{name}')}",
             }
             for name, field in plan.fields_of(page_number).items()
             # A question asked only in some cases (hidden otherwise) is listed
-            # when it was asked and answered, e.g. the household head's consent.
-            if not field.widget.is_hidden or data.get(name) not in (None, "", False, [], {})
+            # when it was asked and answered, e.g. the household head's consent;
+            # one the answers rule out (e.g. a late registration's) is not.
+            if name not in hidden
+            and (not field.widget.is_hidden or data.get(name) not in (None, "", False, [], {}))
         ]
         sections.append({"page": page_number, "rows": rows})
     attachments = filing.attachments_of(dossier)
     documents = [
         {"slot": slot, "attachments": [a for a in attachments if slot.holds(a)]}
-        for slot in plan.slots
+        for slot in plan.slots_for(data)
     ]
     filing.prefill_log(dossier=dossier, user=request.user)
     form = DeclarationForm(request.POST if request.method == "POST" else None)
@@ -535,7 +543,7 @@ def check(request: HttpRequest, dossier: Dossier, plan: Plan) -> HttpResponse:
             "progress": _progress(plan, "check"),
             "back_url": _back_url(dossier, plan, "check"),
             "payment_due": filing.payment_required(dossier),
-            "fee_online": dossier.procedure.fee_online,
+            "fee_online": filing.online_fee(dossier),
             "expected": filing.expected_result_date(dossier),
             **_about(dossier),
         },
@@ -710,7 +718,10 @@ class DraftSerializer(serializers.Serializer):
     missing_documents = serializers.ListField(child=serializers.CharField())
     declaration_accepted_at = serializers.DateTimeField(allow_null=True)
     payment_required = serializers.BooleanField()
-    fee_online = serializers.IntegerField()
+    fee_online = serializers.IntegerField(
+        help_text="The fee of this dossier filed online (VND), as worked out from the answers: "
+        "e.g. the late-registration fee of a birth registered more than 60 days after it."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     resume_url = serializers.URLField()
@@ -719,8 +730,13 @@ class DraftSerializer(serializers.Serializer):
 def _draft_payload(request: Request, dossier: Dossier, plan: Plan) -> dict[str, Any]:
     prefilled = filing.prefilled_keys(dossier)
     attachments = filing.attachments_of(dossier)
+    data = filing.answers(dossier)
+    hidden = plan.hidden(data)
+    slots = plan.slots_for(data)
     questions = []
     for name, (page_number, field) in plan.questions.items():
+        if name in hidden:
+            continue  # not asked given the answers (e.g. a late registration's questions)
         question = {
             "key": name,
             "label": str(field.label or name),
@@ -743,12 +759,10 @@ def _draft_payload(request: Request, dossier: Dossier, plan: Plan) -> dict[str, 
             "wallet_kind": slot.wallet_kind,
             "attachments": [a for a in attachments if slot.holds(a)],
         }
-        for slot in plan.slots
+        for slot in slots
     ]
     missing = [
-        slot.key
-        for slot in plan.slots
-        if slot.mandatory and not any(slot.holds(a) for a in attachments)
+        slot.key for slot in slots if slot.mandatory and not any(slot.holds(a) for a in attachments)
     ]
     payload = {
         "id": dossier.pk,
@@ -762,8 +776,8 @@ def _draft_payload(request: Request, dossier: Dossier, plan: Plan) -> dict[str, 
         "documents": slot_payload,
         "missing_documents": missing,
         "declaration_accepted_at": dossier.declaration_accepted_at,
-        "payment_required": filing.payment_required(dossier),
-        "fee_online": dossier.procedure.fee_online,
+        "payment_required": filing.payment_required(dossier, data),
+        "fee_online": filing.online_fee(dossier, data),
         "created_at": dossier.created_at,
         "updated_at": dossier.updated_at,
         "resume_url": request.build_absolute_uri(reverse("filing:resume", args=[dossier.pk])),
@@ -915,7 +929,10 @@ class DraftApi(APIView):
         description=(
             "Each answer is checked by its page's form. Only the answers given are saved; "
             "400 `invalid` with `data: {question: [messages]}` saves nothing. Read-only "
-            "(prefilled) and unknown questions are refused. 409 `not_draft` once sent."
+            "(prefilled: from the population database, as on the pages, where they cannot be "
+            "changed either) and unknown questions are refused, and so are the answers the "
+            "portal works out itself (e.g. `late` of a birth registration: the server decides "
+            "from the date of birth). 409 `not_draft` once sent."
         ),
         parameters=[DRAFT_ID],
         request=DraftDataSerializer,
@@ -930,8 +947,13 @@ class DraftApi(APIView):
         attached = filing.attached_questions(filing.attachments_of(dossier))
         errors: dict[str, list[str]] = {}
         cleaned_by_page: dict[int, dict[str, Any]] = {}
+        computed = set(getattr(plan.handler, "computed_answers", ()) or ())
         for key in answers:
-            if key not in plan.questions:
+            if key in computed:
+                errors[key] = [
+                    _("This answer is worked out by the portal from your other answers.")
+                ]
+            elif key not in plan.questions:
                 errors[key] = [_("There is no such question.")]
             elif key in prefilled:
                 errors[key] = [_("This answer comes from the population database.")]
@@ -955,6 +977,23 @@ class DraftApi(APIView):
             )
         dossier, plan = _api_dossier(request, pk)
         return Response(_draft_payload(request, dossier, plan))
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Delete a draft",
+        description=(
+            "Deletes the draft and its uploaded files (removed once the deletion is "
+            "committed). 204; 404 for a draft that is not yours; 409 `not_draft` once it was "
+            "sent (withdraw it instead); 409 `draft_in_use` when a payment was attempted for "
+            "it (the payment trail is kept)."
+        ),
+        parameters=[DRAFT_ID],
+        responses={204: None, 404: ERROR, 409: ERROR},
+    )
+    def delete(self, request: Request, pk: uuid.UUID) -> Response:
+        dossier = filing.dossier_of(request.user, pk)
+        draft_delete(user=request.user, dossier=dossier)
+        return Response(status=http.HTTP_204_NO_CONTENT)
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
@@ -1062,9 +1101,13 @@ class SubmitApi(APIView):
         summary="Send a draft to the one-stop desk",
         description=(
             "With `declaration: true`. 200 with the dossier code; 400 `declaration_required`, "
-            "`documents_missing` or `invalid` (data: `{key: [messages]}`); 402 "
-            "`payment_required` for a fully online procedure whose online fee is not paid "
-            "(data: amount, currency, payment_url when online payment is available); "
+            "`answers_missing` (a question asked is not answered yet; data: `{question: "
+            "[message]}`, each unanswered question's key), `documents_missing` (data: "
+            "`{slot: [message]}`, including a document the answers call for, e.g. the "
+            "witness's statement of a birth outside a hospital) or `invalid` (data: `{key: "
+            "[messages]}`); 402 `payment_required` for a fully online procedure whose fee for "
+            "this dossier (e.g. a late registration's) is not paid (data: amount, currency, "
+            "payment_url when online payment is available); "
             "409 `not_draft` when it was already sent."
         ),
         parameters=[DRAFT_ID],

@@ -13,9 +13,9 @@ from django.utils.translation import gettext_noop
 from citizens.models import AccessLog, Household, HouseholdMembership, Person, Sex
 from citizens.population import access_log_write
 from citizens.reference import ETHNICITY_NAMES
-from egov.text import fold
+from egov.text import address_with_unit, fold
+from procedures.handlers.birth import duplicates, rules
 from procedures.handlers.birth import forms as pages
-from procedures.handlers.birth import rules
 from procedures.handlers.birth.services import (
     birth_register_child,
     parents_read_log,
@@ -23,12 +23,15 @@ from procedures.handlers.birth.services import (
     registering_province,
     sibling_dossier,
 )
-from procedures.handlers.registry import DossierView, ProcedureHandler, register
+from procedures.handlers.registry import DossierView, DuplicateMatch, ProcedureHandler, register
 
 if TYPE_CHECKING:
     from citizens.models import User
     from procedures.models import Procedure
 
+# Asked on the start page instead of "for whom" (a newborn is neither the
+# citizen nor a child of theirs in the population database): who declares.
+START_QUESTION = "declarer_relation"
 PURPOSE_PREFILL = gettext_noop("Prefill of a birth declaration filed by the spouse")
 
 # Answers every birth dossier must have (the pages' required questions).
@@ -62,10 +65,9 @@ def active_household(person: Person) -> Household | None:
 
 
 def _residence(person: Person) -> str:
-    parts = [person.permanent_address]
-    if person.permanent_unit_id:
-        parts.append(str(person.permanent_unit))
-    return ", ".join(p for p in parts if p)
+    return address_with_unit(
+        person.permanent_address, str(person.permanent_unit) if person.permanent_unit_id else ""
+    )
 
 
 def parent_values(prefix: str, person: Person) -> dict[str, Any]:
@@ -110,14 +112,55 @@ def relation_to_head(
 class BirthHandler(ProcedureHandler):
     name = "birth"
     label = _("Birth registration")
+    # The start page asks who declares, not "for whom" (``start_question``).
+    start_question = START_QUESTION
     # The household is a suggestion (the declarer's own); the rest is read-only.
     prefill_editable = ("household_number",)
+    # Worked out by ``validate``, never taken from a browser or a client: the
+    # late registration (from the date of birth) and the child's relation to
+    # the head of household (from the population database's records).
+    computed_answers = ("late", "relation_to_head")
 
     def pages(self, procedure: Procedure) -> list[int]:
         return sorted(pages.PAGES)
 
     def form_class(self, procedure: Procedure, page: int) -> type[forms.Form]:
         return pages.PAGES[page]
+
+    def hidden_questions(self, procedure: Procedure, data: dict[str, Any]) -> set[str]:
+        """A late registration's questions are asked only of a late birth."""
+        if rules.registered_late(data, timezone.localdate()):
+            return set()
+        return set(rules.LATE_QUESTIONS)
+
+    def required_files(self, procedure: Procedure, data: dict[str, Any]) -> set[str]:
+        """Art. 16: born outside a hospital, the witness's statement or the
+        written commitment; registered late as well, a document proving the
+        facts of the birth."""
+        evidence = data.get("birth_evidence")
+        if not evidence or evidence == rules.HOSPITAL_CERTIFICATE:
+            return set()
+        required = {"evidence_document"}
+        if rules.registered_late(data, timezone.localdate()):
+            required.add("birth_facts_document")
+        return required
+
+    def _late(self, data: dict[str, Any]) -> bool:
+        # ``late`` as ``validate`` stored it, else worked out the same way.
+        if isinstance(data.get("late"), bool):
+            return data["late"]
+        return rules.registered_late(data, timezone.localdate())
+
+    def fee(self, procedure: Procedure, data: dict[str, Any], *, online: bool) -> int:
+        """Art. 11: only a registration in time is free; a late one costs the
+        catalog's late-registration fee (``Procedure.fee_late``)."""
+        if self._late(data):
+            return procedure.fee_late
+        return super().fee(procedure, data, online=online)
+
+    def fee_before_receipt(self, procedure: Procedure, data: dict[str, Any]) -> bool:
+        """The late-registration fee is paid before the ward receives the dossier."""
+        return self._late(data) and procedure.fee_late > 0
 
     def prefill(self, procedure: Procedure, person: Person | None) -> dict[str, Any]:
         """The declarer, from their linked record, and their household as the
@@ -230,25 +273,28 @@ class BirthHandler(ProcedureHandler):
         return values, read_only
 
     def validate(self, procedure: Procedure, data: dict[str, Any]) -> dict[str, list[str]]:
-        """Checks the whole declaration and the records it names. Also stores
-        what follows from the answers: ``late`` (more than 60 days after the
-        birth), the declaring parent's ID number as that parent's, the
+        """Checks the whole declaration and the records it names (with the
+        parents: two people, each born before the child and at least
+        ``rules.MIN_PARENT_AGE_YEARS`` old at the birth). Also stores what
+        follows from the answers: ``late`` (more than 60 days after the birth;
+        decided here only, whatever the answers say), the declaring parent's
+        ID number as that parent's, the
         declarer's household when none was given, the household head's
         consent (``head_consents``) and the child's relation to the head
         (``relation_to_head``)."""
         today = timezone.localdate()
         data.update(rules.with_declarer_as_parent(data))
         problems: rules.Problems = [
-            (key, _("This field is required."))
+            (key, pages.REQUIRED_MESSAGES[key])
             for key in REQUIRED
             if not rules.filled(data.get(key))
         ]
         birth_date = rules.as_date(data.get("birth_date"))
-        late = False
         if rules.filled(data.get("birth_date")):
-            date_problems = rules.birth_date_problems(birth_date, today)
-            problems += date_problems
-            late = bool(birth_date and not date_problems and rules.is_late(birth_date, today))
+            problems += rules.birth_date_problems(birth_date, today)
+        # The only place ``late`` is decided: from the date of birth, whatever
+        # the answers say (a client's ``late`` is overwritten).
+        late = rules.registered_late(data, today)
         data["late"] = late
         if data.get("sex") and data["sex"] not in Sex.values:
             problems.append(("sex", _("Choose the child's sex.")))
@@ -262,7 +308,7 @@ class BirthHandler(ProcedureHandler):
             problems.append(
                 (
                     "health_facility",
-                    _("Choose the health-care facility for the child's health-insurance card."),
+                    pages.HEALTH_FACILITY_MISSING,
                 )
             )
         problems += rules.declarer_problems(data)
@@ -270,6 +316,20 @@ class BirthHandler(ProcedureHandler):
         problems += rules.late_problems(data, late=late, check_document=False)
         problems += rules.multiple_birth_problems(data)
         problems += rules.parent_problems(data)
+        problems += rules.same_parent_problems(data)
+        # Each parent born before the child and old enough at the birth, by
+        # their record's date of birth (or the year typed for one not in it).
+        numbers = {
+            parent: (data.get(f"{parent}_id_number") or "").strip() for parent in rules.PARENTS
+        }
+        born = dict(
+            Person.objects.filter(id_number__in=[n for n in numbers.values() if n]).values_list(
+                "id_number", "birth_date"
+            )
+        )
+        problems += rules.parent_age_problems(
+            data, birth_date, {parent: born.get(number) for parent, number in numbers.items()}
+        )
         problems += self._record_problems(data, birth_date, late)
         grouped: dict[str, list[str]] = defaultdict(list)
         for field, message in problems:
@@ -379,10 +439,15 @@ class BirthHandler(ProcedureHandler):
             if sibling and child.source == f"birth:{sibling}":
                 continue  # the twin, registered by the dossier named
             if fold(child.full_name) == name:
+                # The existing registration named (not the child's ID number).
+                matches, _sources = duplicates.record_matches(data, reference="")
+                named = next((m for m in matches if m.certain), None)
                 return [
                     (
                         "full_name",
-                        _(
+                        named.public_message
+                        if named is not None
+                        else _(
                             "A child of this mother with this name and date of birth is "
                             "registered already."
                         ),
@@ -418,6 +483,17 @@ class BirthHandler(ProcedureHandler):
 
     def result_documents(self, procedure: Procedure) -> list[str]:
         return ["birth_certificate"]
+
+    def duplicate_key(self, procedure: Procedure, data: dict[str, Any]) -> str:
+        """The mother and the date of birth (see ``duplicates.py``)."""
+        return duplicates.duplicate_key(data)
+
+    def duplicates(
+        self, procedure: Procedure, dossier: DossierView, others: list[DossierView]
+    ) -> list[DuplicateMatch]:
+        """The same child registered already (certain), or another record or
+        dossier of the mother's child born that day (likely); twins are not."""
+        return duplicates.birth_duplicates(dossier, others)
 
     def handoffs(self, procedure: Procedure, dossier: DossierView) -> list:
         """The registered birth handed on to the ward police and social insurance
