@@ -260,6 +260,25 @@ def test_the_clerk_cannot_receive_a_late_birth_whose_fee_is_unpaid_until_cash_is
     assert dossier.status == S.RECEIVED
 
 
+def test_only_a_clerk_of_the_agency_records_a_fee_paid_in_cash(world):
+    """The officer, the head, the applicant and another ward's clerk are refused."""
+    from egov.errors import PermissionDeniedError
+    from tests.factories import AgencyFactory, MembershipFactory
+
+    with_late_fee(world, online_level="partial")
+    client, dossier = start(world)
+    post_pages(client, dossier, late_online(world))
+    client.post(reverse("filing:documents", args=[dossier.pk]), {})
+    assert submit(client, dossier).status_code == 200
+    dossier.refresh_from_db()
+    other_clerk = MembershipFactory(agency=AgencyFactory(code="UBKM"), role=Role.CLERK).user
+    for who in (world.staff[Role.OFFICER], world.staff[Role.HEAD], dossier.applicant, other_clerk):
+        with pytest.raises(PermissionDeniedError):
+            transitions.perform(dossier, "record_cash_payment", actor=who)
+    dossier.refresh_from_db()
+    assert dossier.paid_at is None and not Payment.objects.filter(dossier=dossier).exists()
+
+
 def test_at_the_counter_a_late_birth_is_filed_with_the_late_fee_taken_in_cash(world):
     with_late_fee(world)
     late = {"late_reason": "Gia đình ở vùng sâu", "never_registered": "on"}
