@@ -223,17 +223,24 @@ def test_a_late_birth_online_costs_the_late_fee_paid_before_it_is_sent(world):
     assert on_time_client.get(draft_url(on_time)).json()["fee_online"] == 0
 
 
-def test_the_clerk_cannot_receive_a_late_birth_whose_fee_is_unpaid_until_cash_is_recorded(world):
-    """Given a partly-online birth procedure (no online payment) with a late
-    fee, when a late birth is sent online, then "receive" is refused with
-    ``fee_unpaid`` (and on the staff page, 409) until the clerk records the
-    fee paid in cash at the counter."""
+def sent_late_partial(world):
+    """A late birth sent online on a partly-online birth procedure with a late
+    fee (no online payment: the fee is taken at the counter)."""
     with_late_fee(world, online_level="partial")
     client, dossier = start(world)
     post_pages(client, dossier, late_online(world))
     client.post(reverse("filing:documents", args=[dossier.pk]), {})
     assert submit(client, dossier).status_code == 200
     dossier.refresh_from_db()
+    return dossier
+
+
+def test_the_clerk_cannot_receive_a_late_birth_whose_fee_is_unpaid_until_cash_is_recorded(world):
+    """Given a partly-online birth procedure (no online payment) with a late
+    fee, when a late birth is sent online, then "receive" is refused with
+    ``fee_unpaid`` (and on the staff page, 409) until the clerk records the
+    fee paid in cash at the counter."""
+    dossier = sent_late_partial(world)
     assert dossier.fee == LATE_FEE and dossier.paid_at is None
     clerk = world.staff[Role.CLERK]
     with pytest.raises(ConflictError) as refused:
@@ -265,12 +272,7 @@ def test_only_a_clerk_of_the_agency_records_a_fee_paid_in_cash(world):
     from egov.errors import PermissionDeniedError
     from tests.factories import AgencyFactory, MembershipFactory
 
-    with_late_fee(world, online_level="partial")
-    client, dossier = start(world)
-    post_pages(client, dossier, late_online(world))
-    client.post(reverse("filing:documents", args=[dossier.pk]), {})
-    assert submit(client, dossier).status_code == 200
-    dossier.refresh_from_db()
+    dossier = sent_late_partial(world)
     other_clerk = MembershipFactory(agency=AgencyFactory(code="UBKM"), role=Role.CLERK).user
     for who in (world.staff[Role.OFFICER], world.staff[Role.HEAD], dossier.applicant, other_clerk):
         with pytest.raises(PermissionDeniedError):
