@@ -254,10 +254,6 @@ def _answer_fields(procedure: Procedure) -> dict[str, forms.Field]:
     return fields
 
 
-def _choice_labels(field: forms.Field | None) -> dict[str, str]:
-    return answer_format.choice_labels(field)
-
-
 def _answer_rows(dossier: Dossier) -> list[dict[str, str]]:
     """The answers as question/answer rows, in the form's order (answers to
     questions no longer in the form come last, under their keys); a choice
@@ -269,7 +265,7 @@ def _answer_rows(dossier: Dossier) -> list[dict[str, str]]:
     for key in keys:
         field = fields.get(key)
         label, choices = (
-            (str(field.label or key), _choice_labels(field))
+            (str(field.label or key), answer_format.choice_labels(field))
             if field is not None
             else HANDED_ON_FIELDS.get(key, ("", None))
         )
@@ -786,7 +782,7 @@ def intake_confirm(request: HttpRequest, code: str) -> HttpResponse:
             "answers": [
                 {
                     "label": field.label or name,
-                    "value": _answer_text(data.get(name), _choice_labels(field)),
+                    "value": _answer_text(data.get(name), answer_format.choice_labels(field)),
                     "url": reverse("dossiers:intake-answers", args=[agency.code, page]),
                 }
                 for page in pages

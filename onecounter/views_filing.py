@@ -28,7 +28,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -56,8 +55,7 @@ from rest_framework.views import APIView
 from egov.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
 from egov.forms import anchor_id
 from onecounter import filing, slips
-from onecounter.answers import answer_text as answers_text
-from onecounter.answers import choice_labels
+from onecounter.answers import answer_text, choice_labels
 from onecounter.filing import Plan
 from onecounter.forms_filing import DeclarationForm, DocumentsForm, StartForm
 from onecounter.models import Attachment, Dossier, DossierDocument, DossierStatus, WalletDocument
@@ -453,16 +451,6 @@ def attachment_file(request: HttpRequest, pk: uuid.UUID, attachment_id: uuid.UUI
 # --- Check your answers ----------------------------------------------------------------------
 
 
-def answer_text(field: forms.Field, value: Any) -> str:
-    """An answer as the citizen reads it back (``onecounter.answers``: the
-    same text the clerk reads)."""
-    return answers_text(value, field)
-
-
-def _flat_choices(field: forms.Field) -> dict[str, Any]:
-    return choice_labels(field)
-
-
 def _problem_links(
     dossier: Dossier, plan: Plan, problems: dict[str, list[str]]
 ) -> list[dict[str, str]]:
@@ -504,7 +492,7 @@ def check(request: HttpRequest, dossier: Dossier, plan: Plan) -> HttpResponse:
             {
                 "key": name,
                 "label": field.label or name,
-                "value": answer_text(field, data.get(name)),
+                "value": answer_text(data.get(name), field),
                 "read_only": name in read_only,
                 "url": f"{page_url}#{anchor_id(field.widget, f'id_{name}')}",
             }
@@ -745,7 +733,7 @@ def _draft_payload(request: Request, dossier: Dossier, plan: Plan) -> dict[str, 
             "read_only": name in prefilled,
             "type": type(field).__name__,
         }
-        choices = _flat_choices(field)
+        choices = choice_labels(field)
         if choices:
             question["choices"] = [k for k in choices if k != ""]
         questions.append(question)
