@@ -15,7 +15,7 @@ The flow (see docs/interconnection.md)
        backoff; after ``EGOV_HANDOFF_MAX_ATTEMPTS`` the handoff is FAILED, for
        an administrator to retry (``handoff_retry``).
     3. The receiving agency works its dossier with the usual steps. Its decision
-       (``agency_dossier_changed``, called by ``transitions`` in the deciding
+       (``agency_dossier_changed``, the listener of the one-stop's steps, in the deciding
        transaction) finishes the handoff (COMPLETED / REFUSED), marks that
        dossier's result ready, and when every handoff to an agency here is
        finished, marks the originating dossier's result ready (``handoff_join``).
@@ -44,9 +44,13 @@ from django.utils.translation import gettext_lazy as _
 
 from citizens.models import Agency, Person, User
 from egov.errors import ConflictError, NotFoundError, PermissionDeniedError
+from egov.queue import enqueue
 from interconnect import selectors
 from interconnect.errors import DeliveryFailed
 from interconnect.models import Handoff, HandoffMessage
+from onecounter import transitions
+from onecounter.events import FollowUp
+from onecounter.handler_view import DossierRef
 from onecounter.models import Dossier
 from onecounter.models import DossierStatus as S
 from onecounter.workdays import WorkCalendar
@@ -116,17 +120,7 @@ def handoffs_create(*, dossier: Dossier, specs: list) -> list[Handoff]:
 def enqueue_delivery(handoff_id: Any, *, countdown: int | None = None) -> bool:
     """Send the delivery task. A broker outage must not fail the request that
     caused it: the handoff stays pending and ``sweep`` sends it later."""
-    from interconnect import tasks
-
-    try:
-        if countdown:
-            tasks.deliver_handoff.apply_async((str(handoff_id),), countdown=countdown)
-        else:
-            tasks.deliver_handoff.delay(str(handoff_id))
-    except Exception:  # noqa: BLE001 - kombu/redis errors vary by transport
-        logger.warning("broker unavailable; handoff %s left for the sweep", handoff_id)
-        return False
-    return True
+    return enqueue("interconnect.deliver_handoff", str(handoff_id), countdown=countdown)
 
 
 # --- 2. Delivery ---------------------------------------------------------------------------------
@@ -232,8 +226,6 @@ def _deliver_external(handoff: Handoff, message: HandoffMessage) -> None:
 
 
 def _deliver_internal(handoff: Handoff, message: HandoffMessage, now) -> None:
-    from onecounter import transitions
-
     agency = handoff.agency or resolve_agency(handoff)
     if agency is None:
         raise DeliveryFailed(f"No active agency receives “{handoff.target}” for this place.")
@@ -289,7 +281,6 @@ def _deliver_internal(handoff: Handoff, message: HandoffMessage, now) -> None:
 def resolve_agency(handoff: Handoff) -> Agency | None:
     """The receiving agency, worked out again from the originating dossier (for a
     handoff stored when no agency served the place)."""
-    from onecounter.transitions import DossierRef
     from procedures.handlers import registry
 
     source = handoff.dossier
@@ -360,14 +351,12 @@ def handoff_retry(*, actor: User, handoff_id: Any) -> Handoff:
 DECISIONS = {"approve": H.COMPLETED, "reject": H.REFUSED, "withdraw": H.REFUSED}
 
 
-def agency_dossier_changed(dossier: Dossier, action: str, *, reason: str = "") -> bool:
-    """Called by ``transitions`` after each step of a handed-on dossier, in its
-    transaction. Keeps the handoff's due date with the dossier's; a decision
-    (approve, reject, or the applicant's withdrawal) finishes the handoff once,
-    marks the dossier's result ready (not after a withdrawal) and joins the
-    originating dossier. Returns True when the dossier changed again."""
-    from onecounter import transitions
-
+def agency_dossier_changed(dossier: Dossier, action: str, *, reason: str = "") -> list[FollowUp]:
+    """After each step of a handed-on dossier, in its transaction (the listener
+    of ``StepTaken``). Keeps the handoff's due date with the dossier's; a
+    decision (approve, reject, or the applicant's withdrawal) finishes the
+    handoff once and joins the originating dossier. Returns the step that
+    follows on the dossier: its result is ready (not after a withdrawal)."""
     handoff = (
         Handoff.objects.select_for_update(of=("self",))
         .select_related("dossier")
@@ -375,7 +364,7 @@ def agency_dossier_changed(dossier: Dossier, action: str, *, reason: str = "") -
         .first()
     )
     if handoff is None:
-        return False
+        return []
     changed = []
     if dossier.due_date and handoff.due_date != dossier.due_date:
         handoff.due_date = dossier.due_date
@@ -384,7 +373,7 @@ def agency_dossier_changed(dossier: Dossier, action: str, *, reason: str = "") -
     if status is None or handoff.status in selectors.FINISHED:
         if changed:
             handoff.save(update_fields=changed)
-        return False
+        return []
     now = timezone.now()
     handoff.status = status
     handoff.finished_at = now
@@ -403,12 +392,10 @@ def agency_dossier_changed(dossier: Dossier, action: str, *, reason: str = "") -
         started_at=now,
         finished_at=now,
     )
-    moved = False
-    if action in ("approve", "reject"):
-        transitions.perform(dossier, "mark_result_ready", actor=transitions.SYSTEM_ACTOR)
-        moved = True
     handoff_join(handoff.dossier_id)
-    return moved
+    if action in ("approve", "reject"):
+        return [FollowUp(dossier.pk, "mark_result_ready")]
+    return []
 
 
 def handoff_join(source_id: Any) -> bool:
@@ -416,8 +403,6 @@ def handoff_join(source_id: Any) -> bool:
     its result is ready (all the results come back together). Locks the
     originating dossier first, so two agencies finishing at the same moment
     cannot both miss the other. Safe to call again."""
-    from onecounter import transitions
-
     source = Dossier.objects.select_for_update(of=("self",)).filter(pk=source_id).first()
     if source is None or source.status != S.APPROVED:
         return False
@@ -428,16 +413,13 @@ def handoff_join(source_id: Any) -> bool:
     return True
 
 
-def source_dossier_handed_back(dossier: Dossier) -> None:
-    """The originating dossier's results were handed over: so were those of the
+def source_dossier_handed_back(dossier: Dossier) -> list[FollowUp]:
+    """The originating dossier's results were handed over: so are those of the
     dossiers handed on from it (the results came back together)."""
-    from onecounter import transitions
-
     linked = Dossier.objects.filter(handoff_in__dossier=dossier, status=S.RESULT_READY).values_list(
         "pk", flat=True
     )
-    for pk in linked:
-        transitions.perform(Dossier(pk=pk), "hand_back", actor=transitions.SYSTEM_ACTOR)
+    return [FollowUp(pk, "hand_back") for pk in linked]
 
 
 def verification_allowed(dossier: Dossier) -> bool:

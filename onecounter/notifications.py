@@ -37,6 +37,8 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from egov import events
+from onecounter.events import NoticeWriting
 from onecounter.models import Dossier, DossierEvent, DossierStatus, Notification
 
 logger = logging.getLogger(__name__)
@@ -209,16 +211,10 @@ def _message(event: DossierEvent) -> tuple[str, str]:
 
 
 def _handoff_text(event: DossierEvent) -> str:
-    """What a notice adds for handoffs between agencies: on a refusal by the
-    agency a birth was handed on to, what to do next; on the originating
-    dossier's "result ready", the list of every result that came back."""
-    from interconnect import notices
-
-    if event.dossier.channel == Dossier.Channel.LINKED and event.action in ("reject", "withdraw"):
-        return notices.refusal_next_steps(event.dossier)
-    if event.action == "mark_result_ready":
-        return notices.results_together(event.dossier)
-    return ""
+    """What the listeners add to a notice (e.g. for handoffs between agencies:
+    on a refusal, what to do next; on "result ready", every result that came
+    back): ``onecounter.events.NoticeWriting``."""
+    return "\n\n".join(str(text) for text in events.publish(NoticeWriting(event=event)) if text)
 
 
 # --- Notices ---------------------------------------------------------------------------

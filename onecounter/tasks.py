@@ -55,15 +55,6 @@ def after_event(event_id: int) -> None:
         raise
 
 
-def enqueue_after_event(event_id: int) -> None:
-    """Called on commit. A broker outage must not fail the citizen's request:
-    the event stays pending and the sweep sends it later."""
-    try:
-        after_event.delay(event_id)
-    except Exception:  # noqa: BLE001 - kombu/redis errors vary by transport
-        logger.warning("broker unavailable; event %s left for the sweep", event_id)
-
-
 # After this many failed runs an event is left for an administrator (its
 # last_error says why; clearing attempts re-queues it).
 MAX_SWEEP_ATTEMPTS = 20
@@ -71,6 +62,7 @@ MAX_SWEEP_ATTEMPTS = 20
 
 @shared_task(name="onecounter.sweep_pending_events")
 def sweep_pending_events(older_than_seconds: int = 120, limit: int = 500) -> int:
+    from onecounter import transitions
     from onecounter.models import DossierEvent
 
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
@@ -82,7 +74,7 @@ def sweep_pending_events(older_than_seconds: int = 120, limit: int = 500) -> int
         .values_list("pk", flat=True)[:limit]
     )
     for event_id in ids:
-        enqueue_after_event(event_id)
+        transitions.enqueue_after_event(event_id)
     return len(ids)
 
 

@@ -10,9 +10,15 @@ code ``invalid_transition``); a wrong actor raises ``PermissionDeniedError``.
 Some steps are the portal's own (actor ``SYSTEM_ACTOR``, never a person):
 receiving a dossier handed on by another agency (``hand_in``), marking a
 result ready when the agencies a dossier was handed on to have all finished,
-rejecting a dossier whose supplement deadline passed. Handoffs to other
-agencies (``interconnect.services``) are created by an approval and followed
-up after each step of a handed-on dossier, in the same transaction.
+rejecting a dossier whose supplement deadline passed.
+
+The core knows nothing of the parts above it. It announces its steps
+(``onecounter.events``: ``StepChecking``, ``Approved``, ``StepTaken``) to the
+listeners the apps register in ``ready()``; the interconnection, for instance,
+creates handoffs on ``Approved`` and answers a handed-on dossier's decision with
+``FollowUp`` steps, which ``perform`` takes in the same transaction. An app may
+also add an action of its own with ``extend`` (e.g. the police's
+"verification needed").
 """
 
 from __future__ import annotations
@@ -30,8 +36,11 @@ from django.utils.translation import gettext_lazy as _
 
 from citizens.models import Agency, Role, User
 from citizens.permissions import roles_in
+from egov import events
 from egov.errors import ConflictError, PermissionDeniedError, ValidationFailed
-from onecounter import duplicates, tasks
+from egov.queue import enqueue
+from onecounter import duplicates
+from onecounter.events import Approved, FollowUp, StepChecking, StepTaken
 from onecounter.handler_view import DossierRef
 from onecounter.models import (
     ApologySlip,
@@ -101,12 +110,6 @@ def _a(
     )
 
 
-def _verification_allowed(dossier: Dossier) -> bool:
-    from interconnect.services import verification_allowed
-
-    return verification_allowed(dossier)
-
-
 ACTIONS: dict[str, Action] = {
     a.name: a
     for a in [
@@ -139,14 +142,6 @@ ACTIONS: dict[str, Action] = {
             None,
             {Role.OFFICER, Role.HEAD},
             needs_reason=True,
-        ),
-        _a(
-            "need_verification",
-            _("Verification needed (5 working days)"),
-            {S.RECEIVED, S.IN_PROCESSING},
-            None,
-            {Role.OFFICER, Role.HEAD},
-            when=_verification_allowed,
         ),
         _a(
             "record_cash_payment",
@@ -239,6 +234,7 @@ def perform(
             )
         if spec.needs_reason and not reason.strip():
             raise ValidationFailed(_("Give a reason."), code="reason_required")
+        events.publish(StepChecking(dossier=locked, action=action, actor=actor))
         before = locked.status
         now = timezone.now()
         # The event first, so effects can link what they create to it.
@@ -252,25 +248,46 @@ def perform(
             changed.add("status")
         locked.updated_at = now
         locked.save(update_fields=sorted(changed | {"updated_at"}))
-        transaction.on_commit(lambda: tasks.enqueue_after_event(event.pk))
-        if _follow_up(locked, action, reason):
+        transaction.on_commit(lambda: enqueue_after_event(event.pk))
+        if _follow_up(locked, action, reason, event):
             locked.refresh_from_db()
     return locked
 
 
-def _follow_up(d: Dossier, action: str, reason: str) -> bool:
-    """What follows a step in the same transaction, for handoffs between
-    agencies: a handed-on dossier reports to its handoff (its decision finishes
-    it, and may make the originating dossier's results ready); handing back an
-    originating dossier's results hands back those that came with them.
-    Returns True when the dossier was moved on again."""
-    from interconnect import services as handoffs
+def enqueue_after_event(event_id: int) -> bool:
+    """Called on commit: the event's slips, wallet entries and notices are made
+    in the background (``onecounter.tasks.after_event``). A broker outage must
+    not fail the citizen's request: the event stays pending for the sweep."""
+    return enqueue("onecounter.after_event", event_id)
 
+
+def extend(action: Action, effect: Callable[..., Any]) -> None:
+    """Add an action of another app (registered in its ``ready()``), e.g. the
+    police's "verification needed" on a dossier handed on to them."""
+    if action.name in ACTIONS or action.name in SYSTEM_ACTIONS:
+        if EFFECTS.get(action.name) is effect:
+            return
+        raise ValueError(f"the action {action.name!r} exists already")
+    ACTIONS[action.name] = action
+    EFFECTS[action.name] = effect
+
+
+def _follow_up(d: Dossier, action: str, reason: str, event: DossierEvent) -> bool:
+    """Announce the step; take the steps the listeners answer with, as the
+    system, in this transaction (e.g. a handed-on dossier's decision marks its
+    result ready). Returns True when this dossier was moved on again."""
     moved = False
-    if d.channel == Dossier.Channel.LINKED:
-        moved = handoffs.agency_dossier_changed(d, action, reason=reason)
-    if action == "hand_back" and d.channel != Dossier.Channel.LINKED:
-        handoffs.source_dossier_handed_back(d)
+    for answer in events.publish(StepTaken(dossier=d, action=action, reason=reason, event=event)):
+        for step in answer if isinstance(answer, list | tuple) else [answer]:
+            assert isinstance(step, FollowUp), step
+            perform(
+                Dossier(pk=step.dossier_id),
+                step.action,
+                actor=SYSTEM_ACTOR,
+                reason=step.reason,
+                **step.params,
+            )
+            moved = moved or step.dossier_id == d.pk
     return moved
 
 
@@ -370,7 +387,7 @@ def _record_cash_payment(d: Dossier, *, now, **_kw):
     """The clerk took the fee in cash at the counter: a paid ``Payment`` of
     provider ``cash`` (the fee receipt follows, as for an online payment)."""
     from onecounter.models import Payment
-    from onecounter.payments.services import new_reference
+    from onecounter.payments.base import new_reference
 
     Payment.objects.create(
         dossier=d,
@@ -408,12 +425,6 @@ def _hand_in(d: Dossier, *, now, budget_days=2, **_kw):
         "fee",
         "duplicate_key",
     }
-
-
-def _need_verification(d: Dossier, *, now, **_kw):
-    from interconnect.services import verification_extend
-
-    return verification_extend(d, now)
 
 
 def _receive(d: Dossier, *, now, **_kw):
@@ -544,27 +555,11 @@ def _approve(d, *, actor, now, event, reason="", duplicate_decision="", **_kw):
         ) from exc
     # The handler's effects (records, handoffs) join this transaction; they are idempotent.
     handler.on_approved(d.procedure, DossierRef(d), actor)
-    specs = handler.handoffs(d.procedure, DossierRef(d))
-    if specs:
-        from interconnect.services import handoffs_create
-
-        handoffs_create(dossier=d, specs=specs)
+    events.publish(Approved(dossier=d, actor=actor, event=event))
     return {"decided_at", "decision_note"}
 
 
 def _result_ready(d, *, now, **_kw):
-    from interconnect.selectors import open_internal
-
-    waiting = list(open_internal(d.pk).values_list("target", "status"))
-    if waiting:
-        raise ConflictError(
-            _(
-                "The agencies this dossier was handed on to have not all finished: "
-                "its results come back together."
-            ),
-            code="handoffs_pending",
-            data={"handoffs": [{"target": t, "status": s} for t, s in waiting]},
-        )
     d.result_ready_at = now
     return {"result_ready_at"}
 
@@ -605,7 +600,6 @@ EFFECTS: dict[str, Callable[..., Any]] = {
     "withdraw": _finish,
     "apologise": _apologise,
     "hand_in": _hand_in,
-    "need_verification": _need_verification,
     "record_cash_payment": _record_cash_payment,
 }
-assert set(EFFECTS) == set(ACTIONS) | set(SYSTEM_ACTIONS)
+assert set(EFFECTS) == set(ACTIONS) | set(SYSTEM_ACTIONS)  # ``extend`` keeps it so

@@ -38,9 +38,11 @@ from citizens.models import AccessLog, Agency, Person, Role
 from citizens.population import access_log_write
 from citizens.selectors import person_search
 from citizens.views import staff_required
+from egov import events
 from egov.errors import ConflictError, DomainError, PermissionDeniedError
 from onecounter import answers as answer_format
 from onecounter import filing, selectors, services, transitions
+from onecounter.events import DossierShown
 from onecounter.forms import (
     ACTION_FORMS,
     ActionForm,
@@ -217,14 +219,12 @@ def _duplicates(dossier: Dossier) -> list:
 
 
 def _handoff_context(dossier: Dossier) -> dict[str, Any]:
-    """Each agency's step of a dossier handed on to others; for a dossier handed
-    on by another agency, where it came from (a reference only: that agency's
-    dossier is not for this one to open)."""
-    from interconnect import selectors as handoffs
-
-    context: dict[str, Any] = {"agency_steps": handoffs.agency_steps(dossier.pk)}
-    if dossier.channel == Dossier.Channel.LINKED:
-        context["handed_on_from"] = handoffs.handed_on_from(dossier.pk)
+    """What the listeners add to the staff page of the dossier (e.g. each
+    agency's step of a dossier handed on to others, or where a handed-on one
+    came from): ``onecounter.events.DossierShown``."""
+    context: dict[str, Any] = {}
+    for extra in events.publish(DossierShown(dossier=dossier, audience="staff")):
+        context.update(extra)
     return context
 
 

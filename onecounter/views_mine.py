@@ -41,8 +41,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citizens.models import Role, StaffMembership
+from egov import events
 from egov.errors import DomainError, ValidationFailed
 from onecounter import slips, wallet
+from onecounter.events import DossierShown
 from onecounter.forms_mine import (
     KeepDocumentForm,
     RatingForm,
@@ -316,27 +318,12 @@ def _detail_context(
 
 
 def _handoff_context(dossier: Dossier) -> dict[str, Any]:
-    """Each agency the dossier was handed on to, with its step and date (and,
-    for a refusal, what to do next); for a dossier handed on by another
-    agency, where it came from."""
-    from interconnect import notices
-    from interconnect import selectors as handoffs
-
-    steps = handoffs.agency_steps(dossier.pk, internal_only=True)
-    return {
-        "agency_steps": [
-            {
-                "step": step,
-                "next": notices.next_steps(step.handoff) if step.state == "refused" else "",
-            }
-            for step in steps
-        ],
-        "handed_on_from": (
-            handoffs.handed_on_from(dossier.pk)
-            if dossier.channel == Dossier.Channel.LINKED
-            else None
-        ),
-    }
+    """What the listeners add to the applicant's page of the dossier (e.g. each
+    agency it was handed on to, with its step): ``onecounter.events.DossierShown``."""
+    context: dict[str, Any] = {}
+    for extra in events.publish(DossierShown(dossier=dossier, audience="applicant")):
+        context.update(extra)
+    return context
 
 
 @never_cache

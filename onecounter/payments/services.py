@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,8 +38,10 @@ from rest_framework import status
 
 from citizens.models import User
 from egov.errors import ConflictError, DomainError, NotFoundError
+from egov.queue import enqueue
 from onecounter.models import Dossier, DossierDocument, DossierStatus, Payment, PaymentCallback
 from onecounter.payments import base
+from onecounter.payments.base import new_reference
 
 logger = logging.getLogger(__name__)
 
@@ -112,12 +113,6 @@ def _amount(dossier: Dossier) -> int:
     from onecounter import filing
 
     return filing.online_fee(dossier)
-
-
-def new_reference() -> str:
-    """Unique and unguessable, letters and digits only (gateways accept nothing
-    else): the Hà Nội date and 12 random hex digits, e.g. ``260304A1B2C3D4E5F6``."""
-    return f"{timezone.localdate():%y%m%d}{secrets.token_hex(6).upper()}"
 
 
 @transaction.atomic
@@ -263,9 +258,13 @@ def _apply(provider: str, result: base.Result) -> tuple[Outcome, Payment | None]
 
 
 def _after_commit(payment_id) -> None:
-    from onecounter.payments import tasks
+    enqueue_after_payment(payment_id)
 
-    tasks.enqueue_after_payment(payment_id)
+
+def enqueue_after_payment(payment_id) -> bool:
+    """Called on commit. A broker outage must not fail the gateway's callback:
+    the payment is committed, and the sweep picks it up later."""
+    return enqueue("onecounter.payments.after_payment", str(payment_id))
 
 
 # --- After payment ---------------------------------------------------------------------

@@ -36,20 +36,12 @@ def after_payment(payment_id: str) -> None:
         services.payment_after_paid(payment=payment)
 
 
-def enqueue_after_payment(payment_id) -> None:
-    """Called on commit. A broker outage must not fail the gateway's callback:
-    the payment is committed, and the sweep picks it up later."""
-    try:
-        after_payment.delay(str(payment_id))
-    except Exception:  # noqa: BLE001 - kombu/redis errors vary by transport
-        logger.warning("after_payment of %s not enqueued; left for the sweep", payment_id)
-
-
 @shared_task(name="onecounter.payments.sweep_paid_payments")
 def sweep_paid_payments(
     older_than_seconds: int = 120, within_days: int = 30, limit: int = 200
 ) -> int:
     from onecounter.models import DossierDocument, DossierStatus, Payment
+    from onecounter.payments import services
 
     now = timezone.now()
     receipt = DossierDocument.objects.filter(
@@ -68,5 +60,5 @@ def sweep_paid_payments(
         .values_list("pk", flat=True)[:limit]
     )
     for payment_id in ids:
-        enqueue_after_payment(payment_id)
+        services.enqueue_after_payment(payment_id)
     return len(ids)

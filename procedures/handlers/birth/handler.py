@@ -21,6 +21,7 @@ from procedures.handlers.birth.services import (
     parents_read_log,
     registered_children,
     registering_province,
+    relation_to_head,
     sibling_dossier,
 )
 from procedures.handlers.registry import DossierView, DuplicateMatch, ProcedureHandler, register
@@ -80,32 +81,6 @@ def parent_values(prefix: str, person: Person) -> dict[str, Any]:
         f"{prefix}_nationality": person.nationality,
         f"{prefix}_residence": _residence(person),
     }
-
-
-def relation_to_head(
-    head: Person, mother: Person | None, father: Person | None, data: dict[str, Any]
-) -> str:
-    """The child's relation to the head of the household it joins, from the
-    records: a parent's child, a grandparent's grandchild (by the parents'
-    links, or by the parents' own place in that household), else "other"."""
-    parents = [p for p in (mother, father) if p is not None]
-    if head.pk in {p.pk for p in parents}:
-        return "child"
-    if head.pk in {pk for p in parents for pk in (p.mother_id, p.father_id) if pk}:
-        return "grandchild"
-    declarer = (data.get("declarer_id_number") or "").strip()
-    if data.get("declarer_relation") == "grandparent" and declarer == head.id_number:
-        return "grandchild"
-    places = set(
-        HouseholdMembership.objects.filter(
-            person__in=parents, household__head=head, end_date__isnull=True
-        ).values_list("relation", flat=True)
-    )
-    if places & {"spouse"}:
-        return "child"
-    if places & {"child", "in_law"}:
-        return "grandchild"
-    return "other"
 
 
 @register

@@ -27,7 +27,7 @@ from django.utils import timezone
 from citizens.models import Agency, Household, Person
 from citizens.permissions import unit_and_ancestors
 from procedures.handlers.birth import rules
-from procedures.handlers.birth.services import child_of_dossier
+from procedures.handlers.birth.services import child_of_dossier, relation_to_head
 from procedures.handlers.registry import HandoffSpec
 from procedures.models import Procedure
 
@@ -72,8 +72,6 @@ def _relation(
 ) -> str:
     """The child's relation to the head of the household it joins: as worked
     out when the declaration was checked, else from the records now."""
-    from procedures.handlers.birth.handler import relation_to_head
-
     if data.get("relation_to_head"):
         return data["relation_to_head"]
     return relation_to_head(head, mother, father, data) if head is not None else "child"

@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from citizens.idnumbers import generate_id_number
-from citizens.models import AccessLog, AdministrativeUnit, Person, Sex, User
+from citizens.models import (
+    AccessLog,
+    AdministrativeUnit,
+    HouseholdMembership,
+    Person,
+    Sex,
+    User,
+)
 from citizens.population import access_log_write, person_create
 from egov.errors import ValidationFailed
 from egov.text import address_with_unit, fold
@@ -235,3 +242,29 @@ def birth_register_child(
             "" if father or data.get("father_unknown") else (data.get("father_name") or "").strip()
         ),
     )
+
+
+def relation_to_head(
+    head: Person, mother: Person | None, father: Person | None, data: dict[str, Any]
+) -> str:
+    """The child's relation to the head of the household it joins, from the
+    records: a parent's child, a grandparent's grandchild (by the parents'
+    links, or by the parents' own place in that household), else "other"."""
+    parents = [p for p in (mother, father) if p is not None]
+    if head.pk in {p.pk for p in parents}:
+        return "child"
+    if head.pk in {pk for p in parents for pk in (p.mother_id, p.father_id) if pk}:
+        return "grandchild"
+    declarer = (data.get("declarer_id_number") or "").strip()
+    if data.get("declarer_relation") == "grandparent" and declarer == head.id_number:
+        return "grandchild"
+    places = set(
+        HouseholdMembership.objects.filter(
+            person__in=parents, household__head=head, end_date__isnull=True
+        ).values_list("relation", flat=True)
+    )
+    if places & {"spouse"}:
+        return "child"
+    if places & {"child", "in_law"}:
+        return "grandchild"
+    return "other"

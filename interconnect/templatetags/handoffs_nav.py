@@ -1,6 +1,8 @@
-"""What the back office's menu offers a staff member (templates/layouts/backoffice.html)."""
+"""Whether the back office's menu offers the handoffs page to a staff member (templates/layouts/backoffice.html)."""
 
 from django import template
+
+from interconnect import selectors
 
 register = template.Library()
 
@@ -9,6 +11,4 @@ register = template.Library()
 def may_view_handoffs(user) -> bool:
     """Superusers and the heads of an agency see /back-office/handoffs/ (no query:
     the memberships are loaded once per request)."""
-    from interconnect.selectors import may_view_handoffs as allowed
-
-    return allowed(user)
+    return selectors.may_view_handoffs(user)

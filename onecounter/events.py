@@ -1,0 +1,76 @@
+"""What the one-stop core announces, and what a listener may answer.
+
+``transitions.perform`` announces, in the step's transaction (registry:
+``egov.events``; listeners are registered in each app's ``ready()``):
+
+- ``StepChecking`` before a step's effects: a listener may refuse the step by
+  raising a ``DomainError`` (e.g. "the agencies have not all finished");
+- ``Approved`` during an approval, after the handler's own effects (e.g. the
+  interconnection creates the handoffs the handler describes);
+- ``StepTaken`` after the dossier is saved: a listener may return
+  ``FollowUp`` steps (one or a list), which the core then takes as the
+  system, in the same transaction. A listener never takes a step on the
+  dossier that announced it itself.
+
+After commit, each step's event is worked off in the background
+(``onecounter.tasks.after_event``: slips, wallet, notifications).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from onecounter.models import Dossier, DossierEvent
+
+
+@dataclass(frozen=True)
+class StepChecking:
+    dossier: Dossier
+    action: str
+    actor: Any
+
+
+@dataclass(frozen=True)
+class Approved:
+    dossier: Dossier
+    actor: Any
+    event: DossierEvent
+
+
+@dataclass(frozen=True)
+class StepTaken:
+    dossier: Dossier
+    action: str
+    reason: str
+    event: DossierEvent
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A step the system takes next on a dossier (``dossier_id``)."""
+
+    dossier_id: Any
+    action: str
+    reason: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NoticeWriting:
+    """A notice about ``event`` is being written (in the applicant's
+    language): a listener may return a paragraph to add (e.g. what to do
+    after an agency's refusal)."""
+
+    event: DossierEvent
+
+
+@dataclass(frozen=True)
+class DossierShown:
+    """A dossier's page is shown to ``audience`` (``applicant`` or ``staff``): a
+    listener may return a dict to add to the page's context (e.g. each
+    agency's step of a dossier handed on to them)."""
+
+    dossier: Dossier
+    audience: str
