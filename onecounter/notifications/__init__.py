@@ -1,0 +1,1 @@
+"""Notices to applicants at each step of their dossier (e-mail, SMS, the portal's own list)."""

@@ -1,0 +1,1 @@
+"""The agencies' work on a dossier: queues, the dossier page, the staff API and the duplicate check."""

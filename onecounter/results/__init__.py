@@ -1,0 +1,1 @@
+"""Results anyone can verify: their identity (token, number), the public check and its management."""

@@ -1,0 +1,1 @@
+"""The one-stop slips of Circular 01/2018/TT-VPCP, rendered as PDF documents of a dossier."""

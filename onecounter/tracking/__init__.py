@@ -1,0 +1,1 @@
+"""Public tracking of a dossier by its code."""
