@@ -1,5 +1,8 @@
 """The population benchmark, run by ``make bench`` (scripts/bench.sh).
 
+Why one module of this size: a benchmark script whose measurements share one
+run's database, server and floors; it is not imported by the portal.
+
 One run on PostgreSQL, in a database of its own (default ``egov_bench``, on the
 server of DATABASE_URL), measures the portal against floors measured in the
 same run on the same machine:
@@ -332,7 +335,7 @@ def orm_latencies(people: list[dict]) -> dict:
     same process and connection, the same people, in alternation."""
     from django.db import connection
 
-    from citizens.agency_api import person_row
+    from citizens.agency_api.lookup import person_row
     from citizens.selectors import person_search
 
     lookup_ms, search_ms, api_row_ms, found = [], [], [], 0
@@ -385,7 +388,7 @@ def bench_fixtures() -> dict:
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP
 
-    from citizens.agency_api import agency_credential_issue
+    from citizens.agency_api.auth import agency_credential_issue
     from citizens.models import AdministrativeUnit, Agency, Role, User
     from citizens.services import staff_membership_grant
 

@@ -99,7 +99,7 @@ class AgencyApiCredentialAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request, queryset) -> None:
-        from citizens.agency_api import agency_credential_revoke
+        from citizens.agency_api.auth import agency_credential_revoke
 
         for credential in queryset:
             agency_credential_revoke(credential=credential)

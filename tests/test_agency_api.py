@@ -12,19 +12,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from citizens.agency_api import (
-    PURPOSES,
+from citizens.agency_api.auth import (
     AgencyApiKeyAuthentication,
-    AgencyCredentialThrottle,
-    AgencyPersonView,
-    AgencyWhoAmIView,
     agency_credential_for_key,
     agency_credential_issue,
     agency_credential_revoke,
-    person_payload,
-    person_row,
-    person_values,
 )
+from citizens.agency_api.lookup import person_row, person_values
+from citizens.agency_api.purposes import PURPOSES
+from citizens.agency_api.serialisation import person_payload
+from citizens.agency_api.throttling import AgencyCredentialThrottle
+from citizens.agency_api.views import AgencyPersonView, AgencyWhoAmIView
 from citizens.idnumbers import century_sex_digit
 from citizens.models import AccessLog, AgencyApiCredential, Person
 from citizens.population import household_create, household_join, person_create, person_update
@@ -481,7 +479,7 @@ def test_without_postgresql_the_household_costs_one_more_query_but_the_same_answ
     # the SQLite demo has no JSONB_AGG: the household is read in a second query
     _credential, key = issue(police, "residence")
     in_query = lookup(client, key, family["child"].id_number).json()
-    monkeypatch.setattr("citizens.agency_api._household_in_query", lambda alias: False)
+    monkeypatch.setattr("citizens.agency_api.lookup._household_in_query", lambda alias: False)
     with CaptureQueriesContext(connection) as ctx:
         separate = lookup(client, key, family["child"].id_number).json()
     assert len(ctx.captured_queries) == 4

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from citizens.agency_api import agency_credential_issue, agency_credential_revoke
+from citizens.agency_api.auth import agency_credential_issue, agency_credential_revoke
 from egov.errors import ValidationFailed
 from onecounter.models import DossierStatus as S
 from tests.factories import AgencyFactory, PersonFactory

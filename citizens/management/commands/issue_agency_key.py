@@ -6,7 +6,8 @@ The key is printed once and only its hash is stored: hand it over securely.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from citizens.agency_api import ONE_STOP_PURPOSE, ONE_STOP_ROLES, PURPOSES, agency_credential_issue
+from citizens.agency_api.auth import agency_credential_issue
+from citizens.agency_api.purposes import ONE_STOP_PURPOSE, ONE_STOP_ROLES, PURPOSES
 from citizens.models import Agency
 from egov.errors import DomainError
 
