@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/egov
 export REDIS_URL_TEST ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test install lint format check-migrations messages lock clean bench
+.PHONY: demo test test-fast install lint format typecheck lint-imports check-migrations checks messages lock clean bench
 
 install:
 	scripts/bootstrap.sh
@@ -14,13 +14,32 @@ demo:
 
 test: install
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} scripts/ensure-services.sh --browser
-	$(MAKE) --no-print-directory lint check-migrations
+	$(MAKE) --no-print-directory checks
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
 		$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fast lane: the same checks and tests without the browser tests and the
+# real-worker tests (no Chromium needed; PostgreSQL and Redis still are).
+test-fast: install
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} scripts/ensure-services.sh
+	$(MAKE) --no-print-directory checks
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
+		$(PY) -m pytest -m "not browser and not worker" $(PYTEST_ARGS)
+
+# The static checks make test runs before pytest (pre-commit runs them too).
+checks: lint typecheck lint-imports check-migrations
 
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+
+# mypy with django-stubs on the modules listed in pyproject.toml ([tool.mypy] files).
+typecheck:
+	.venv/bin/mypy
+
+# The import-layer contracts in .importlinter (docs/adr/0005-import-layers.md).
+lint-imports:
+	.venv/bin/lint-imports --no-logo --cache-dir var/cache/import-linter
 
 format:
 	.venv/bin/ruff check --fix .

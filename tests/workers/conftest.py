@@ -288,6 +288,14 @@ def celery_worker(transactional_db, settings, tmp_path, request):
             sys.stderr.write(harness.logs()[-8000:])
 
 
+def pytest_collection_modifyitems(items):
+    # Every test in this folder needs a real worker: mark it `worker` (even if
+    # the file forgets its pytestmark), so `-m "not worker"` skips them all.
+    for item in items:
+        if "tests/workers/" in str(item.path):
+            item.add_marker(pytest.mark.worker)
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield
