@@ -13,6 +13,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from citizens.models import User
+from egov.codes import ErrorCode
 
 
 class CitizenTokenAuthentication(TokenAuthentication):
@@ -37,7 +38,9 @@ def api_token_issue(*, user: User) -> str:
     from egov.errors import PermissionDeniedError  # not at import: DRF loads this module early
 
     if _is_staff(user):
-        raise PermissionDeniedError(_("Staff accounts cannot have API tokens."), code="staff_token")
+        raise PermissionDeniedError(
+            _("Staff accounts cannot have API tokens."), code=ErrorCode.STAFF_TOKEN
+        )
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user).key
 

@@ -1,5 +1,9 @@
 """Bulk import of person records from a CSV file (``manage.py import_population``).
 
+Why one module of this size: the import is one pipeline whose steps share the
+staging table's layout and the dialect helpers; each rule is a few lines of
+SQL in ``RULES``. Split it only along the pipeline (staging, checks, writes).
+
 The file goes into a staging table as it is: on PostgreSQL with ``COPY`` of
 the raw bytes (rows numbered by a sequence), falling back to a tolerant
 Python reader when ``COPY`` refuses the file (a row with the wrong number of

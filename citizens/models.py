@@ -1,7 +1,10 @@
-"""Administrative units, accounts, agencies and staff roles.
+"""Administrative units, accounts, agencies and staff roles, and the
+population records (persons, households, their versions, the access log,
+identity links, correction requests, agency API credentials): what every
+other part stands on.
 
-The population records themselves (persons, households) come with the
-population-database work; this module holds what every other part stands on.
+Why one module of this size (about 650 lines): Django's convention of one
+``models.py`` per app; the models are fields and constraints, no logic.
 """
 
 from __future__ import annotations
@@ -640,7 +643,7 @@ class AgencyApiCredential(models.Model):
 
     The key is shown once when issued: ``<prefix>.<secret>``; only a hash of the
     secret is stored. The purpose decides which fields a lookup returns
-    (``citizens.agency_api.PURPOSES``).
+    (``citizens.agency_api.purposes.PURPOSES``).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -30,6 +30,7 @@ from citizens.models import (
     PersonVersion,
     User,
 )
+from egov.codes import ErrorCode
 from egov.errors import ConflictError, DomainError, PermissionDeniedError, ValidationFailed
 from egov.text import fold
 
@@ -121,7 +122,8 @@ def person_create(
             person.save()
     except IntegrityError as exc:
         raise ConflictError(
-            _("A record with this personal ID number already exists."), code="id_number_taken"
+            _("A record with this personal ID number already exists."),
+            code=ErrorCode.ID_NUMBER_TAKEN,
         ) from exc
     return person
 
@@ -138,7 +140,7 @@ def person_update(
     """Change a record, keeping its previous state as a version (who, when, why)."""
     if not reason.strip():
         raise ValidationFailed(
-            _("A reason is required to change a record."), code="reason_required"
+            _("A reason is required to change a record."), code=ErrorCode.REASON_REQUIRED
         )
     locked = Person.objects.select_for_update().get(pk=person.pk)
     unknown = set(changes) - set(PERSON_FIELDS)
@@ -146,7 +148,7 @@ def person_update(
         raise ValidationFailed(
             _("These fields cannot be changed: %(fields)s")
             % {"fields": ", ".join(sorted(unknown))},
-            code="unknown_field",
+            code=ErrorCode.UNKNOWN_FIELD,
         )
     changed = [
         field for field, value in changes.items() if getattr(locked, field) != _coerce(field, value)
@@ -275,7 +277,7 @@ def household_join(
         if start_date <= active.start_date:
             raise ValidationFailed(
                 _("The new residence must start after the current one began."),
-                code="bad_start_date",
+                code=ErrorCode.BAD_START_DATE,
             )
         active.end_date = start_date - dt.timedelta(days=1)
         active.end_reason = reason[:255]
@@ -319,7 +321,7 @@ def access_log_write(
 ) -> AccessLog:
     if not purpose.strip():
         raise ValidationFailed(
-            _("State the purpose of looking at this record."), code="purpose_required"
+            _("State the purpose of looking at this record."), code=ErrorCode.PURPOSE_REQUIRED
         )
     return AccessLog.objects.create(
         person=person,
@@ -340,7 +342,7 @@ LINK_LOCKOUT_SECONDS = 15 * 60
 
 
 class LinkFailed(DomainError):
-    code = "link_failed"
+    code = ErrorCode.LINK_FAILED
     default_message = _(
         "We could not match these details to a population record. Check the ID number, "
         "your full name as on your ID card, and your date of birth."
@@ -348,7 +350,7 @@ class LinkFailed(DomainError):
 
 
 class LinkLocked(DomainError):
-    code = "link_locked"
+    code = ErrorCode.LINK_LOCKED
     http_status = 429
     default_message = _("Too many attempts. Try again in 15 minutes or go to a one-stop counter.")
 
@@ -370,7 +372,9 @@ def identity_link_self(
     if any((cache.get(k) or 0) >= limit for k, limit in keys.items()):
         raise LinkLocked()
     if hasattr(user, "identity"):
-        raise ConflictError(_("Your account is already linked to a record."), code="already_linked")
+        raise ConflictError(
+            _("Your account is already linked to a record."), code=ErrorCode.ALREADY_LINKED
+        )
     person = (
         Person.objects.filter(
             id_number=id_number.strip(),
@@ -409,17 +413,21 @@ def identity_link_verify_at_counter(
         raise PermissionDeniedError()
     if clerk.pk == user.pk:
         raise PermissionDeniedError(
-            _("Another clerk must check your own identity."), code="four_eyes"
+            _("Another clerk must check your own identity."), code=ErrorCode.FOUR_EYES
         )
     if person.status != Person.Status.LIVING:
-        raise ValidationFailed(_("Only a living person's record can be linked."), code="not_living")
+        raise ValidationFailed(
+            _("Only a living person's record can be linked."), code=ErrorCode.NOT_LIVING
+        )
     link = IdentityLink.objects.select_for_update().filter(user=user).first()
     if link and link.person_id != person.pk:
-        raise ConflictError(_("This account is linked to another record."), code="linked_elsewhere")
+        raise ConflictError(
+            _("This account is linked to another record."), code=ErrorCode.LINKED_ELSEWHERE
+        )
     other = IdentityLink.objects.filter(person=person).exclude(user=user).first()
     if other:
         raise ConflictError(
-            _("This record is linked to another account."), code="record_linked_elsewhere"
+            _("This record is linked to another account."), code=ErrorCode.RECORD_LINKED_ELSEWHERE
         )
     now = timezone.now()
     if link is None:
@@ -440,9 +448,11 @@ def correction_request_create(
 ) -> CorrectionRequest:
     unknown = set(changes) - set(CORRECTABLE_FIELDS)
     if unknown or not changes:
-        raise ValidationFailed(_("Choose at least one detail to correct."), code="no_changes")
+        raise ValidationFailed(
+            _("Choose at least one detail to correct."), code=ErrorCode.NO_CHANGES
+        )
     if not reason.strip():
-        raise ValidationFailed(_("Explain what is wrong."), code="reason_required")
+        raise ValidationFailed(_("Explain what is wrong."), code=ErrorCode.REASON_REQUIRED)
     request = CorrectionRequest(
         person=person,
         requested_by=requested_by,
@@ -462,10 +472,12 @@ def correction_decide(
     """Approve (apply, versioned) or reject. Never by the person who asked."""
     locked = CorrectionRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != CorrectionRequest.Status.PENDING:
-        raise ConflictError(_("This request has already been decided."), code="already_decided")
+        raise ConflictError(
+            _("This request has already been decided."), code=ErrorCode.ALREADY_DECIDED
+        )
     if locked.requested_by_id == officer.pk:
         raise PermissionDeniedError(
-            _("Another officer must decide on a request you made."), code="four_eyes"
+            _("Another officer must decide on a request you made."), code=ErrorCode.FOUR_EYES
         )
     from citizens.models import Role
     from citizens.permissions import agencies_with_roles, agency_covering
@@ -476,7 +488,7 @@ def correction_decide(
     if agency_covering(agencies_with_roles(officer, [Role.OFFICER, Role.HEAD]), person) is None:
         raise PermissionDeniedError()
     if not approve and not note.strip():
-        raise ValidationFailed(_("Give the reason for rejecting."), code="reason_required")
+        raise ValidationFailed(_("Give the reason for rejecting."), code=ErrorCode.REASON_REQUIRED)
     if approve:
         person_update(
             person=locked.person,

@@ -1,5 +1,10 @@
 """Back-office pages of the population database.
 
+Why one module of this size (about 750 lines): the pages are one flow (search,
+stated purpose, record, corrections, identity check) that share the session's
+purpose grant and the access logging; split it when a page grows a flow of
+its own.
+
 Who may do what
 - Search, open, and ask for a correction: staff holding a clerk, officer or
   head role (statisticians, catalog administrators and training coordinators

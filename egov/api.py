@@ -2,24 +2,13 @@
 
 from urllib.parse import unquote
 
-from django.urls import path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-
-from citizens import agency_api
-from citizens import apis as citizens_apis
-from interconnect import apis as interconnect_apis
-from onecounter import apis as onecounter_apis
-from onecounter import apis_citizen as onecounter_citizen_apis
-from onecounter import views_filing as onecounter_filing
-from onecounter import views_public as onecounter_public
-from onecounter import views_verify as onecounter_verify
-from onecounter.payments import apis as payments_apis
-from procedures import apis as procedures_apis
 
 
 @extend_schema(
@@ -62,16 +51,12 @@ def api_root(request: Request, format=None) -> Response:
     )
 
 
-urlpatterns = [
+# Each app contributes its routes, named by module path: the shared ground
+# imports none of the apps.
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", api_root, name="root"),
-    *citizens_apis.urlpatterns,
-    *agency_api.urlpatterns,
-    *onecounter_public.api_urlpatterns,
-    *onecounter_verify.api_urlpatterns,
-    *onecounter_apis.urlpatterns,
-    *procedures_apis.urlpatterns,
-    *payments_apis.urlpatterns,
-    *onecounter_filing.api_urlpatterns,
-    *onecounter_citizen_apis.urlpatterns,
-    *interconnect_apis.urlpatterns,
+    path("", include("citizens.api_urls")),
+    path("", include("onecounter.api_urls")),
+    path("", include("procedures.apis")),
+    path("", include("interconnect.apis")),
 ]

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "egov",
     "citizens",
+    "workdays",
     "procedures",
     "onecounter",
     "interconnect",
@@ -322,7 +323,7 @@ EGOV_TEST_PAYMENT_SECRET = os.environ.get("EGOV_TEST_PAYMENT_SECRET", "")
 # --- Notices -----------------------------------------------------------------
 # SMS goes through a provider class; the default writes a masked line to the log.
 EGOV_SMS_PROVIDER = os.environ.get(
-    "EGOV_SMS_PROVIDER", "onecounter.notifications.LoggingSmsProvider"
+    "EGOV_SMS_PROVIDER", "onecounter.notifications.services.LoggingSmsProvider"
 )
 EGOV_SMS_URL = os.environ.get("EGOV_SMS_URL", "")
 EGOV_SMS_TOKEN = os.environ.get("EGOV_SMS_TOKEN", "")
@@ -400,6 +401,7 @@ SPECTACULAR_SETTINGS = {
         "QuestionKindEnum": "procedures.models.FormField.Kind",
         "DossierStatusEnum": "onecounter.models.DossierStatus",
         "UnitLevelEnum": "citizens.models.AdministrativeUnit.Level",
+        "ErrorCodeEnum": "egov.codes.ErrorCode",
     },
 }
 

@@ -1,4 +1,6 @@
-"""Text helpers shared by every app."""
+"""Text helpers shared by every app: folding Vietnamese text for search,
+address lines, amounts of money. The wording of official Vietnamese documents
+(dates and numbers in words...) is in ``egov.vietnamese``."""
 
 import unicodedata
 
@@ -50,10 +52,13 @@ def address_with_unit(address: str, unit: str) -> str:
     return f"{address}, {unit}"
 
 
-def money(amount: int) -> str:
-    """An amount of đồng with the language's thousands separator: "50.000" in
-    Vietnamese, "50,000" in English (Django's Vietnamese formats do not group
-    digits, so ``intcomma`` would print "50000")."""
+def money(amount: int, *, unit: str = "", language: str | None = None) -> str:
+    """An amount of đồng, its digits grouped by thousands with the separator of
+    ``language`` (default: the active one): "50.000" in Vietnamese, "50,000" in
+    English (Django's Vietnamese formats do not group digits, so ``intcomma``
+    would print "50000"). ``unit`` follows after a space: the official forms
+    write ``money(1250000, unit="đồng", language="vi")``, "1.250.000 đồng"."""
     from django.utils.formats import get_format
 
-    return f"{amount:,}".replace(",", str(get_format("THOUSAND_SEPARATOR")))
+    text = f"{amount:,}".replace(",", str(get_format("THOUSAND_SEPARATOR", lang=language)))
+    return f"{text} {unit}" if unit else text

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
+from egov.codes import ErrorCode
 from egov.errors import ValidationFailed
 
 KINDS = {
@@ -41,23 +42,27 @@ def clean_document(upload: UploadedFile) -> SimpleUploadedFile:
     if upload.size is not None and upload.size > limit:
         raise ValidationFailed(
             _("The file is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)},
-            code="file_too_large",
+            code=ErrorCode.FILE_TOO_LARGE,
         )
     upload.seek(0)
     data = upload.read(limit + 1)
     if len(data) > limit:
         raise ValidationFailed(
             _("The file is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)},
-            code="file_too_large",
+            code=ErrorCode.FILE_TOO_LARGE,
         )
     if not data:
-        raise ValidationFailed(_("The file is empty."), code="file_empty")
+        raise ValidationFailed(_("The file is empty."), code=ErrorCode.FILE_EMPTY)
     kind = sniff(data[:16])
     if kind is None:
-        raise ValidationFailed(_("Only PDF, JPEG and PNG files can be uploaded."), code="file_type")
+        raise ValidationFailed(
+            _("Only PDF, JPEG and PNG files can be uploaded."), code=ErrorCode.FILE_TYPE
+        )
     if kind == "pdf":
         if b"%%EOF" not in data[-2048:]:
-            raise ValidationFailed(_("The PDF file is damaged or incomplete."), code="file_corrupt")
+            raise ValidationFailed(
+                _("The PDF file is damaged or incomplete."), code=ErrorCode.FILE_CORRUPT
+            )
         content = data
     else:
         content = _reencode(data, kind)
@@ -76,6 +81,6 @@ def _reencode(data: bytes, kind: str) -> bytes:
             image.save(out, format="JPEG" if kind == "jpeg" else "PNG", optimize=True)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationFailed(
-            _("The image is damaged and cannot be read."), code="file_corrupt"
+            _("The image is damaged and cannot be read."), code=ErrorCode.FILE_CORRUPT
         ) from exc
     return out.getvalue()

@@ -24,7 +24,7 @@ urlpatterns = [
     path("", include("onecounter.urls")),
     path("", include("procedures.urls")),
     path("", include("interconnect.urls")),
-    path("", include(("onecounter.views_verify", "verify"))),
+    path("", include(("onecounter.results.views", "verify"))),
     path("api/v1/", include((api.urlpatterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

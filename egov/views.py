@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -63,7 +65,7 @@ def readyz(request: HttpRequest) -> HttpResponse:
     failed = [{"check": name, "error": error} for name, error in checks.items() if error]
     if failed:
         return JsonResponse({"status": "unavailable", "failed": failed}, status=503)
-    body = {"status": "ok", "checks": sorted(checks)}
+    body: dict[str, Any] = {"status": "ok", "checks": sorted(checks)}
     if settings.CELERY_BROKER_URL:
         from django.core.cache import cache
 

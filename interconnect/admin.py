@@ -28,8 +28,17 @@ class HandoffMessageInline(admin.TabularInline):
 
 @admin.register(Handoff)
 class HandoffAdmin(admin.ModelAdmin):
-    list_display = ["key", "target", "agency", "status", "attempts", "due_date", "created_at"]
-    list_filter = ["status", "target", "agency"]
+    list_display = [
+        "key",
+        "target",
+        "channel",
+        "agency",
+        "status",
+        "attempts",
+        "due_date",
+        "created_at",
+    ]
+    list_filter = ["status", "channel", "target", "agency"]
     search_fields = ["key", "agency_dossier__code", "external_reference"]
     date_hierarchy = "created_at"
     list_select_related = ["agency"]

@@ -21,18 +21,17 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
-    inline_serializer,
 )
 from rest_framework import generics, permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from egov.errors import NotFoundError, PermissionDeniedError, ValidationFailed
+from egov.errors import ErrorSerializer, NotFoundError, PermissionDeniedError, ValidationFailed
 from interconnect import selectors, services
 from interconnect.forms import HandoffFilterForm
 from interconnect.models import Handoff, HandoffMessage
-from onecounter.apis import STAFF_AUTHENTICATION
+from onecounter.processing.apis import STAFF_AUTHENTICATION
 
 TAGS = ["back office: handoffs"]
 
@@ -138,14 +137,7 @@ class HandoffDetailSerializer(HandoffSerializer):
         fields = [*HandoffSerializer.Meta.fields, "payload", "payload_sha256", "messages"]
 
 
-ERROR_RESPONSE = inline_serializer(
-    "HandoffError",
-    {
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "data": serializers.DictField(),
-    },
-)
+ERROR_RESPONSE = ErrorSerializer
 ID_PARAMETER = OpenApiParameter(
     "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The handoff's id."
 )

@@ -10,7 +10,10 @@ registered in ``InterconnectConfig.ready()``:
   came with them (``StepTaken`` → ``FollowUp`` steps);
 - the police may ask once for verification of a dossier handed on to them
   (the action ``need_verification``, added to the one-stop's actions);
-- the notices and the dossier pages say where a dossier was handed on to.
+- the notices and the dossier pages say where a dossier was handed on to;
+- the slips of a handed-on dossier name the agency it came from (``SlipWriting``),
+  and a result's sources are those of the handoffs (``ResultSourcing``: the
+  receiving agency's dossier decides a result ``decided_by`` its handoff).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from citizens.models import Role
 from egov import events
+from egov.codes import ErrorCode
 from egov.errors import ConflictError
 from interconnect import notices, selectors, services
 from onecounter import transitions
@@ -28,7 +32,11 @@ from onecounter.events import (
     Approved,
     DossierShown,
     FollowUp,
+    HandedOn,
     NoticeWriting,
+    ResultSource,
+    ResultSourcing,
+    SlipWriting,
     StepChecking,
     StepTaken,
 )
@@ -56,7 +64,7 @@ def on_step_checking(event: StepChecking) -> None:
                 "The agencies this dossier was handed on to have not all finished: "
                 "its results come back together."
             ),
-            code="handoffs_pending",
+            code=ErrorCode.HANDOFFS_PENDING,
             data={"handoffs": [{"target": t, "status": s} for t, s in waiting]},
         )
 
@@ -104,6 +112,16 @@ def on_dossier_shown(event: DossierShown) -> dict[str, Any]:
     return context
 
 
+def on_slip_writing(event: SlipWriting) -> HandedOn | None:
+    if event.dossier.channel != Dossier.Channel.LINKED:
+        return None
+    return selectors.handed_on(event.dossier)
+
+
+def on_result_sourcing(event: ResultSourcing) -> ResultSource | None:
+    return selectors.result_source(event.dossier, event.decided_by)
+
+
 NEED_VERIFICATION = transitions.Action(
     name="need_verification",
     label=_("Verification needed (5 working days)"),
@@ -124,4 +142,6 @@ def register() -> None:
     events.listen(StepTaken, on_step_taken)
     events.listen(NoticeWriting, on_notice_writing)
     events.listen(DossierShown, on_dossier_shown)
+    events.listen(SlipWriting, on_slip_writing)
+    events.listen(ResultSourcing, on_result_sourcing)
     transitions.extend(NEED_VERIFICATION, _need_verification)

@@ -2,8 +2,11 @@
 
 A ``Handoff`` row is written in the same transaction as the state change that
 causes it (e.g. the ward approving a birth), then delivered by a Celery task
-after commit; a beat job re-sends what stays pending. Its ``key`` is the
-idempotency key: one handoff per dossier and target, whatever runs twice.
+through its delivery channel (``interconnect.channels``) after commit; a beat
+job re-sends what stays pending. Its ``key`` is the idempotency key: one
+handoff per dossier and target, whatever runs twice. The target is the name a
+procedure handler gives the work it hands on (``HandoffSpec.target``): any
+name, those of the birth's interconnection shown with their own labels.
 Every message exchanged for it is a ``HandoffMessage`` (append-only).
 """
 
@@ -19,6 +22,8 @@ from citizens.models import Agency
 
 
 class Handoff(models.Model):
+    # The targets of the birth's interconnection (Decree 63/2024), with their
+    # labels; a handler may name any other.
     class Target(models.TextChoices):
         RESIDENCE = "residence", _("ward police: permanent residence")
         INSURANCE = "insurance", _("social insurance: health-insurance card")
@@ -41,7 +46,19 @@ class Handoff(models.Model):
     dossier = models.ForeignKey(
         "onecounter.Dossier", on_delete=models.PROTECT, related_name="handoffs"
     )
-    target = models.CharField(_("to"), max_length=20, choices=Target.choices)
+    target = models.CharField(_("to"), max_length=40)
+    channel = models.CharField(
+        _("delivery channel"),
+        max_length=20,
+        default="internal",
+        help_text=_("How it is delivered (interconnect.channels): internal, civil_registry."),
+    )
+    handler = models.CharField(
+        _("receiving handler"),
+        max_length=40,
+        blank=True,
+        help_text=_("The procedure handler the receiving agency works it with."),
+    )
     agency = models.ForeignKey(
         Agency,
         on_delete=models.PROTECT,
@@ -98,6 +115,13 @@ class Handoff(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    def get_target_display(self) -> str:
+        """The target's label for a target of the birth's interconnection, else its name."""
+        try:
+            return str(self.Target(self.target).label)
+        except ValueError:
+            return self.target
 
 
 class HandoffMessage(models.Model):

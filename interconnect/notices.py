@@ -1,5 +1,5 @@
 """What the applicant's notices say about handoffs between agencies (called
-by ``onecounter.notifications`` while it writes a notice, in the portal's
+by ``onecounter.notifications.services`` while it writes a notice, in the portal's
 language: the caller sets it).
 """
 
@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from interconnect.models import Handoff
-from interconnect.selectors import INTERNAL
+from interconnect.selectors import awaited
 from onecounter.models import Dossier, DossierDocument
 
 NEXT_STEPS = {
@@ -59,7 +59,7 @@ def results_together(dossier: Dossier) -> str:
     """For a dossier handed on to agencies here, when its results are ready:
     every result that came back, and what was refused (with the next steps)."""
     handoffs = list(
-        Handoff.objects.filter(dossier=dossier, target__in=INTERNAL)
+        awaited(Handoff.objects.filter(dossier=dossier))
         .select_related("agency", "agency_dossier")
         .order_by("target")
     )

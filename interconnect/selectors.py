@@ -19,11 +19,12 @@ from django.utils.translation import gettext_lazy as _
 
 from citizens.models import Agency, Role, User
 from citizens.permissions import agencies_with_roles
+from interconnect import channels
 from interconnect.models import Handoff, HandoffMessage
+from onecounter.events import HandedOn, ResultSource
+from onecounter.models import Dossier
 
 H = Handoff.Status
-# Handoffs to agencies of this deployment (the birth dossier waits for them).
-INTERNAL = (Handoff.Target.RESIDENCE, Handoff.Target.INSURANCE)
 OPEN = (H.PENDING, H.DELIVERED, H.FAILED)
 FINISHED = (H.COMPLETED, H.REFUSED)
 
@@ -108,9 +109,15 @@ def handoff_detail(user: User, pk: Any) -> Handoff | None:
     )
 
 
+def awaited(handoffs: QuerySet[Handoff]) -> QuerySet[Handoff]:
+    """Those handed on to agencies here (through an ``awaited`` channel): the
+    originating dossier's results wait for their decisions."""
+    return handoffs.filter(channel__in=channels.awaited())
+
+
 def open_internal(dossier_id: Any) -> QuerySet[Handoff]:
     """The handoffs of a dossier to agencies here that are not finished yet."""
-    return Handoff.objects.filter(dossier_id=dossier_id, target__in=INTERNAL, status__in=OPEN)
+    return awaited(Handoff.objects.filter(dossier_id=dossier_id, status__in=OPEN))
 
 
 # --- Each agency's step, for the dossier pages -----------------------------------------
@@ -161,7 +168,7 @@ def agency_steps(dossier_id: Any, *, internal_only: bool = False) -> list[Agency
         "agency", "agency_dossier"
     )
     if internal_only:
-        handoffs = handoffs.filter(target__in=INTERNAL)
+        handoffs = awaited(handoffs)
     steps = []
     for handoff in handoffs.order_by("target"):
         agency_dossier = handoff.agency_dossier
@@ -171,7 +178,7 @@ def agency_steps(dossier_id: Any, *, internal_only: bool = False) -> list[Agency
                 handoff=handoff,
                 state=state,
                 state_label=STATE_LABELS[state],
-                label=TARGET_LABELS.get(handoff.target, handoff.target),
+                label=TARGET_LABELS.get(handoff.target, handoff.get_target_display()),
                 agency_name=handoff.agency.display_name if handoff.agency else "",
                 due_date=(agency_dossier.due_date if agency_dossier else None) or handoff.due_date,
                 dossier_code=agency_dossier.code if agency_dossier else "",
@@ -250,4 +257,53 @@ def handed_on_from(agency_dossier_id: Any) -> HandedOnFrom | None:
         agency_name=handoff.dossier.agency.display_name,
         budget_days=handoff.budget_days,
         due_date=handoff.due_date,
+    )
+
+
+# --- What the one-stop asks while it writes a dossier's documents --------------------------
+
+
+def handed_on(dossier: Dossier) -> HandedOn | None:
+    """Where a dossier handed on by another agency came from, for its slips."""
+    handoff = (
+        Handoff.objects.filter(agency_dossier=dossier).select_related("dossier__agency").first()
+    )
+    if handoff is None:
+        return None
+    source = handoff.dossier
+    return HandedOn(
+        agency_name=source.agency.name,
+        agency_address=source.agency.address,
+        code=source.code or str(source.pk),
+        budget_days=handoff.budget_days,
+    )
+
+
+def result_source(dossier: Dossier, decided_by: str = "") -> ResultSource | None:
+    """For a result of ``dossier``: the receiving agency's dossier and the
+    agency, when the dossier was handed on with the target ``decided_by``; the
+    dossier it was handed on from; and the payloads (the outgoing handoff's
+    over the incoming one's). None when the dossier was neither."""
+    outgoing = (
+        Handoff.objects.filter(dossier=dossier, target=decided_by)
+        .select_related("agency", "agency_dossier__agency", "agency_dossier__subject_person")
+        .first()
+        if decided_by
+        else None
+    )
+    incoming = (
+        Handoff.objects.filter(agency_dossier=dossier)
+        .select_related("dossier__agency", "dossier__subject_person")
+        .first()
+    )
+    if outgoing is None and incoming is None:
+        return None
+    payload: dict[str, Any] = dict(outgoing.payload or {}) if outgoing is not None else {}
+    if incoming is not None:
+        payload = {**(incoming.payload or {}), **payload}
+    return ResultSource(
+        deciding=outgoing.agency_dossier if outgoing is not None else None,
+        origin=incoming.dossier if incoming is not None else None,
+        issuer=outgoing.agency if outgoing is not None else None,
+        payload=payload,
     )

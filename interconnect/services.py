@@ -6,11 +6,13 @@ The flow (see docs/interconnection.md)
        (``handoffs_create``): the outbox. After commit, a task is enqueued per
        handoff (``enqueue_delivery``; a broker outage only leaves it for the sweep).
     2. ``handoff_deliver`` (task ``interconnect.deliver_handoff``) locks the row
-       and, if it is still pending and due, delivers it: for an agency here, a
-       dossier in that agency's queue (channel "linked", received by the system
-       through the step ``hand_in``: code, receipt, promised date = the time
-       budget); for the civil-status registry, a signed POST
-       (``registry_client.post_birth``). Every attempt is a ``HandoffMessage``.
+       and, if it is still pending and due, delivers it through its delivery
+       channel (``interconnect.channels``): for an agency here (``internal``), a
+       dossier in that agency's queue under a procedure worked with the handler
+       the spec named (channel "linked", received by the system through the
+       step ``hand_in``: code, receipt, promised date = the time budget); for
+       the civil-status registry (``civil_registry``), a signed POST. Every
+       attempt is a ``HandoffMessage``.
        A failure counts an attempt and sets the next one after an exponential
        backoff; after ``EGOV_HANDOFF_MAX_ATTEMPTS`` the handoff is FAILED, for
        an administrator to retry (``handoff_retry``).
@@ -18,7 +20,8 @@ The flow (see docs/interconnection.md)
        (``agency_dossier_changed``, the listener of the one-stop's steps, in the deciding
        transaction) finishes the handoff (COMPLETED / REFUSED), marks that
        dossier's result ready, and when every handoff to an agency here is
-       finished, marks the originating dossier's result ready (``handoff_join``).
+       finished, marks the originating dossier's result ready (``handoff_join``;
+       "to an agency here": through an ``awaited`` channel).
 
 Exactly once: the handoff's ``key`` (``<dossier code>:<target>``) is unique, the
 agency dossier is a one-to-one of the handoff, deliveries run under the row
@@ -30,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from functools import partial
@@ -42,28 +44,23 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from citizens.models import Agency, Person, User
+from citizens.models import User
+from egov.codes import ErrorCode
 from egov.errors import ConflictError, NotFoundError, PermissionDeniedError
 from egov.queue import enqueue
-from interconnect import selectors
+from interconnect import channels, selectors
+from interconnect.channels import canonical_json
 from interconnect.errors import DeliveryFailed
 from interconnect.models import Handoff, HandoffMessage
 from onecounter import transitions
 from onecounter.events import FollowUp
-from onecounter.handler_view import DossierRef
 from onecounter.models import Dossier
 from onecounter.models import DossierStatus as S
-from onecounter.workdays import WorkCalendar
-from procedures.models import Procedure
+from workdays.calendar import WorkCalendar
 
 logger = logging.getLogger(__name__)
 
 H = Handoff.Status
-# The procedure handler each target's agency works the handed-on dossier with.
-TARGET_HANDLERS = {
-    Handoff.Target.RESIDENCE: "residence",
-    Handoff.Target.INSURANCE: "health_insurance",
-}
 # The police may need to verify (e.g. the home, the head's consent): the
 # budget then becomes 5 working days from receipt (Decree 63/2024).
 VERIFICATION_BUDGET_DAYS = 5
@@ -72,10 +69,6 @@ DUE_TOLERANCE = dt.timedelta(seconds=2)
 SWEEP_AFTER = dt.timedelta(minutes=2)
 ERROR_MAX = 2000
 RESPONSE_MAX = 4000
-
-
-def canonical_json(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def payload_sha256(payload: dict[str, Any]) -> str:
@@ -95,15 +88,18 @@ def backoff_seconds(failed_attempts: int) -> int:
 def handoffs_create(*, dossier: Dossier, specs: list) -> list[Handoff]:
     """Store one handoff per spec (a ``procedures.handlers.registry.HandoffSpec``)
     in the caller's transaction, then enqueue each delivery after commit. A
-    handoff that exists already (same key) is left as it is."""
+    handoff that exists already (same key) is left as it is. A spec naming no
+    delivery channel that exists is a programming error (``LookupError``)."""
     created = []
     for spec in specs:
-        target = Handoff.Target(spec.target)
+        channel = channels.get(spec.channel)
         handoff, new = Handoff.objects.get_or_create(
-            key=f"{dossier.code}:{target.value}",
+            key=f"{dossier.code}:{spec.target}",
             defaults={
                 "dossier": dossier,
-                "target": target,
+                "target": spec.target,
+                "channel": channel.name,
+                "handler": spec.handler,
                 "agency": spec.agency,
                 "payload": spec.payload,
                 "payload_sha256": payload_sha256(spec.payload),
@@ -164,10 +160,7 @@ def handoff_deliver(handoff_id: Any, *, now: dt.datetime | None = None) -> Outco
         handoff.attempts += 1
         try:
             with transaction.atomic():
-                if handoff.target == Handoff.Target.CIVIL_REGISTRY:
-                    _deliver_external(handoff, message)
-                else:
-                    _deliver_internal(handoff, message, now)
+                channels.get(handoff.channel).deliver(handoff, message, now)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
             outcome = _failed(handoff, message, exc, now)
         else:
@@ -214,86 +207,6 @@ def _failed(handoff: Handoff, message: HandoffMessage, exc: Exception, now) -> O
     return Outcome("retry", delay)
 
 
-def _deliver_external(handoff: Handoff, message: HandoffMessage) -> None:
-    from interconnect import registry_client  # helper module of the connector
-
-    reply = registry_client.post_birth(handoff, message_id=message.pk)
-    message.response_status = reply.status
-    message.response = (reply.body or "")[:RESPONSE_MAX]
-    if getattr(reply, "request_sha256", ""):
-        message.request_sha256 = reply.request_sha256
-    handoff.external_reference = (reply.reference or "")[:100]
-
-
-def _deliver_internal(handoff: Handoff, message: HandoffMessage, now) -> None:
-    agency = handoff.agency or resolve_agency(handoff)
-    if agency is None:
-        raise DeliveryFailed(f"No active agency receives “{handoff.target}” for this place.")
-    handler = TARGET_HANDLERS[Handoff.Target(handoff.target)]
-    procedure = (
-        Procedure.objects.filter(offered_by=agency, handler=handler)
-        .order_by("-is_published", "code")
-        .first()
-    )
-    if procedure is None:
-        raise DeliveryFailed(f"{agency.code} offers no procedure handled by “{handler}”.")
-    source = handoff.dossier
-    payload = handoff.payload
-    number = payload.get("person_id_number") or payload.get("child_id_number") or ""
-    subject = Person.objects.filter(id_number=number).first() if number else None
-    dossier = Dossier.objects.create(
-        procedure=procedure,
-        agency=agency,
-        channel=Dossier.Channel.LINKED,
-        applicant=source.applicant,
-        applicant_person=source.applicant_person,
-        applicant_name=source.applicant_name,
-        applicant_id_number=source.applicant_id_number,
-        applicant_phone=source.applicant_phone,
-        applicant_email=source.applicant_email,
-        applicant_address=source.applicant_address,
-        subject_person=subject,
-        data=dict(payload),
-        created_at=now,
-        updated_at=now,
-    )
-    dossier = transitions.perform(
-        dossier,
-        "hand_in",
-        actor=transitions.SYSTEM_ACTOR,
-        budget_days=handoff.budget_days,
-        source=source.code,
-    )
-    handoff.agency = agency
-    handoff.agency_dossier = dossier
-    handoff.due_date = dossier.due_date
-    message.response_status = 201
-    message.response = canonical_json(
-        {
-            "dossier": dossier.code,
-            "agency": agency.code,
-            "received_at": dossier.received_at.isoformat() if dossier.received_at else None,
-            "due_date": dossier.due_date.isoformat() if dossier.due_date else None,
-        }
-    ).decode()
-
-
-def resolve_agency(handoff: Handoff) -> Agency | None:
-    """The receiving agency, worked out again from the originating dossier (for a
-    handoff stored when no agency served the place)."""
-    from procedures.handlers import registry
-
-    source = handoff.dossier
-    try:
-        handler = registry.get(source.procedure.handler)
-    except LookupError:
-        return None
-    for spec in handler.handoffs(source.procedure, DossierRef(source)):
-        if spec.target == handoff.target:
-            return spec.agency
-    return None
-
-
 # --- Retry by an administrator ----------------------------------------------------------------
 
 
@@ -324,7 +237,7 @@ def handoff_retry(*, actor: User, handoff_id: Any) -> Handoff:
         if handoff.status != H.FAILED:
             raise ConflictError(
                 _("Only a failed handoff can be retried."),
-                code="not_failed",
+                code=ErrorCode.NOT_FAILED,
                 data={"status": handoff.status},
             )
         now = timezone.now()
@@ -406,7 +319,7 @@ def handoff_join(source_id: Any) -> bool:
     source = Dossier.objects.select_for_update(of=("self",)).filter(pk=source_id).first()
     if source is None or source.status != S.APPROVED:
         return False
-    internal = Handoff.objects.filter(dossier=source, target__in=selectors.INTERNAL)
+    internal = Handoff.objects.filter(dossier=source, channel__in=channels.awaited())
     if not internal.exists() or internal.filter(status__in=selectors.OPEN).exists():
         return False
     transitions.perform(source, "mark_result_ready", actor=transitions.SYSTEM_ACTOR)
@@ -469,10 +382,10 @@ def unjoined_dossiers(limit: int = 200) -> list[Any]:
     """Approved dossiers whose handoffs here are all finished but whose result
     is not ready (a join that did not happen, e.g. a crash between steps)."""
     return list(
-        Dossier.objects.filter(status=S.APPROVED, handoffs__target__in=selectors.INTERNAL)
+        Dossier.objects.filter(status=S.APPROVED, handoffs__channel__in=channels.awaited())
         .exclude(
             pk__in=Handoff.objects.filter(
-                target__in=selectors.INTERNAL, status__in=selectors.OPEN
+                channel__in=channels.awaited(), status__in=selectors.OPEN
             ).values("dossier_id")
         )
         .distinct()

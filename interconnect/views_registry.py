@@ -4,7 +4,7 @@
     civil-registry/callback/   callback   POST, server to server; csrf-exempt, no session
 
 The registry tells the outcome of a birth the portal delivered to it
-(``registry_client.post_birth``)::
+(``channels.civil_registry.post_birth``)::
 
     POST /interconnect/civil-registry/callback/
     X-Egov-Timestamp: <unix seconds>
@@ -45,13 +45,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from egov.errors import ConflictError
-from interconnect import registry_client
+from interconnect.channels import civil_registry
 from interconnect.models import Handoff
 
 # A callback signed further than this from the portal's clock is refused.
 TIMESTAMP_WINDOW_SECONDS = 5 * 60
 MAX_CALLBACK_BYTES = 64 * 1024
-OUTCOMES = registry_client.OUTCOMES
+OUTCOMES = civil_registry.OUTCOMES
 
 
 class CallbackError(Exception):
@@ -99,7 +99,7 @@ def _check_signature(request: HttpRequest, body: bytes) -> None:
         raise CallbackError(
             400, "bad_request", _("X-Egov-Timestamp must be a Unix time in seconds.")
         )
-    if not registry_client.verify(body, timestamp, signature, settings.EGOV_CIVIL_REGISTRY_SECRET):
+    if not civil_registry.verify(body, timestamp, signature, settings.EGOV_CIVIL_REGISTRY_SECRET):
         raise CallbackError(401, "bad_signature", _("The signature does not match."))
     if abs(time.time() - int(timestamp)) > TIMESTAMP_WINDOW_SECONDS:
         raise CallbackError(
@@ -142,7 +142,7 @@ def _validated(data: dict[str, Any] | None) -> tuple[str, str, str, str]:
 @never_cache
 @require_POST
 def callback(request: HttpRequest) -> JsonResponse:
-    if not registry_client.enabled():
+    if not civil_registry.enabled():
         return _answer(
             404, "connector_disabled", _("The civil-status registry connector is switched off.")
         )
@@ -159,7 +159,7 @@ def callback(request: HttpRequest) -> JsonResponse:
         if handoff is None:
             raise CallbackError(404, "unknown_handoff", _("No handoff has this key."))
         try:
-            changed = registry_client.outcome_record(
+            changed = civil_registry.outcome_record(
                 handoff_id=handoff.pk, outcome=outcome, reference=reference, note=note
             )
         except ConflictError as exc:
@@ -174,7 +174,7 @@ def callback(request: HttpRequest) -> JsonResponse:
         error = code
     response = _answer(status, code, message, data_out)
     if handoff is not None:
-        registry_client.callback_log(
+        civil_registry.callback_log(
             handoff=handoff,
             body=body,
             status=status,

@@ -7,16 +7,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from egov.errors import DomainError
-from onecounter import verification
-from onecounter.models import CalendarDay, DocumentVerification, DossierDocument
-
-
-@admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
-    list_display = ["date", "kind", "name"]
-    list_filter = ["kind"]
-    date_hierarchy = "date"
-
+from onecounter.models import DocumentVerification, DossierDocument
+from onecounter.results import services, verification
 
 # --- Issued results: revoke, replace, render again ------------------------------------------
 
@@ -48,7 +40,7 @@ class StatusFilter(admin.SimpleListFilter):
 @admin.register(DossierDocument)
 class ResultDocumentAdmin(admin.ModelAdmin):
     """Issued results (those with a verification code). Read-only: revoking,
-    replacing and rendering again go through ``onecounter.verification``."""
+    replacing and rendering again go through ``onecounter.results.verification``."""
 
     list_display = ["number", "title", "dossier_code", "issued_by", "created_at", "status"]
     list_filter = [StatusFilter, "key", "issued_by"]
@@ -129,7 +121,7 @@ class ResultDocumentAdmin(admin.ModelAdmin):
         return self._with_reason(
             request,
             queryset,
-            service=verification.document_revoke,
+            service=services.document_revoke,
             title=_("Revoke documents"),
             done=_("%(count)d document(s) revoked."),
         )
@@ -141,7 +133,7 @@ class ResultDocumentAdmin(admin.ModelAdmin):
         return self._with_reason(
             request,
             queryset,
-            service=verification.document_replace,
+            service=services.document_replace,
             title=_("Replace documents"),
             done=_("%(count)d replacement(s) issued."),
         )
@@ -153,7 +145,7 @@ class ResultDocumentAdmin(admin.ModelAdmin):
         done = 0
         for document in queryset:
             try:
-                verification.document_rerender(document, request.user)
+                services.document_rerender(document, request.user)
             except DomainError as exc:
                 self.message_user(request, f"{document.number}: {exc.message}", messages.ERROR)
             else:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
+from egov.codes import ErrorCode
 from egov.errors import ConflictError, ValidationFailed
 from onecounter.handler_view import DossierRef
 from onecounter.models import Dossier, DossierStatus
@@ -45,7 +46,7 @@ MAX_CANDIDATES = 20
 
 
 class DuplicateFound(ConflictError):
-    code = "duplicate"
+    code = ErrorCode.DUPLICATE
     default_message = _("This request is a duplicate of one registered already.")
 
 
@@ -102,7 +103,7 @@ def check_at_submission(dossier: Dossier) -> str:
         message = certain[0].public_message or certain[0].message
         raise ValidationFailed(
             message,
-            code="duplicate",
+            code=ErrorCode.DUPLICATE,
             data={"duplicates": [_refusal(m, public=True) for m in certain]},
         )
     return key
@@ -138,7 +139,7 @@ def check_at_approval(dossier: Dossier, *, decision: str = "", reason: str = "")
                 "This dossier may be a duplicate: compare it with the record or dossier "
                 "shown, then confirm that it is not a duplicate and say why, or reject it."
             ),
-            code="duplicate_decision_required",
+            code=ErrorCode.DUPLICATE_DECISION_REQUIRED,
             data={"duplicates": [m.as_data() for m in matches]},
         )
     return [m.as_data() for m in matches]

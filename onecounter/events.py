@@ -13,7 +13,14 @@
   dossier that announced it itself.
 
 After commit, each step's event is worked off in the background
-(``onecounter.tasks.after_event``: slips, wallet, notifications).
+(``onecounter.tasks.after_event``: slips, results, wallet, notifications).
+While it writes them, the core asks what only the parts above it know:
+
+- ``SlipWriting``: where a dossier handed on by another agency came from (its
+  slips name that agency and the dossier's time budget): ``HandedOn``;
+- ``ResultSourcing``: for a result, the dossier whose decision made it, the
+  dossier this one was handed on from, the issuer and what was handed on:
+  ``ResultSource``.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from citizens.models import Agency
     from onecounter.models import Dossier, DossierEvent
 
 
@@ -74,3 +82,45 @@ class DossierShown:
 
     dossier: Dossier
     audience: str
+
+
+@dataclass(frozen=True)
+class SlipWriting:
+    """A slip of ``dossier`` is being written: a listener may return a
+    ``HandedOn`` when another agency handed the dossier on."""
+
+    dossier: Dossier
+
+
+@dataclass(frozen=True)
+class HandedOn:
+    """Where a dossier handed on by another agency comes from, as its slips name it."""
+
+    agency_name: str  # the sending agency (Vietnamese, as the slips write it)
+    agency_address: str
+    code: str  # the sending agency's dossier
+    budget_days: int  # the handoff's time budget now (working days)
+
+
+@dataclass(frozen=True)
+class ResultSourcing:
+    """A result of ``dossier`` is being issued. ``decided_by``: the handoff
+    target whose receiving agency decides it (``ResultSpec.decided_by``; empty
+    for none). A listener may return a ``ResultSource``."""
+
+    dossier: Dossier
+    decided_by: str = ""
+
+
+@dataclass(frozen=True)
+class ResultSource:
+    """What the interconnection knows of a result's sources: the dossier whose
+    decision made it (the receiving agency's, for a result ``decided_by`` a
+    handoff), the dossier this one was handed on from, the agency that issues
+    it, and what was handed on (the payloads, the deciding handoff's over the
+    incoming one's)."""
+
+    deciding: Dossier | None = None
+    origin: Dossier | None = None
+    issuer: Agency | None = None
+    payload: dict[str, Any] = field(default_factory=dict)

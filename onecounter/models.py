@@ -1,7 +1,8 @@
-"""One-stop intake: the working-day calendar, dossiers and their events."""
+"""One-stop intake: dossiers, their events, documents, payments and notices."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.db import models
@@ -9,29 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from citizens.models import Agency, Person, User
-
-
-class CalendarDay(models.Model):
-    """An exception to the Monday-Friday working week: a public holiday (or a day
-    off swapped by the government) or a make-up working day (usually a Saturday).
-    Administrators edit it; ``seed_calendar`` loads the official days 2025-2027."""
-
-    class Kind(models.TextChoices):
-        HOLIDAY = "holiday", _("public holiday or day off")
-        WORKING = "working", _("make-up working day")
-
-    date = models.DateField(_("date"), unique=True)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    name = models.CharField(_("name"), max_length=120)
-    name_en = models.CharField(_("name in English"), max_length=120, blank=True)
-
-    class Meta:
-        verbose_name = _("calendar day")
-        verbose_name_plural = _("calendar days")
-        ordering = ["date"]
-
-    def __str__(self) -> str:
-        return f"{self.date:%d/%m/%Y} {self.name}"
 
 
 class DossierStatus(models.TextChoices):
@@ -308,7 +286,7 @@ class DossierDocument(models.Model):
             models.UniqueConstraint(
                 fields=["dossier", "kind", "key"], name="dossier_document_once"
             ),
-            # A number is given once per issuing agency (onecounter.verification).
+            # A number is given once per issuing agency (onecounter.results.verification).
             models.UniqueConstraint(
                 fields=["issued_by", "number"],
                 condition=~models.Q(number=""),
@@ -474,6 +452,13 @@ class WalletDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def new_payment_reference() -> str:
+    """A payment's reference: unique and unguessable, letters and digits only
+    (gateways accept nothing else): the Hà Nội date and 12 random hex digits,
+    e.g. ``260304A1B2C3D4E5F6``."""
+    return f"{timezone.localdate():%y%m%d}{secrets.token_hex(6).upper()}"
 
 
 class Payment(models.Model):

@@ -37,8 +37,8 @@ from onecounter.models import (
     SupplementRequest,
 )
 from onecounter.models import DossierStatus as S
-from onecounter.workdays import WorkCalendar
 from procedures.models import Procedure
+from workdays.calendar import WorkCalendar
 
 # The roles that work on dossiers (statisticians and catalog administrators do not).
 DOSSIER_ROLES = (Role.CLERK, Role.OFFICER, Role.HEAD)
@@ -255,3 +255,27 @@ def queue_procedures(agency: Agency) -> QuerySet[Procedure]:
     return (
         Procedure.objects.filter(Q(offered_by=agency) | Q(pk__in=filed)).distinct().order_by("name")
     )
+
+
+# --- Statuses in plain words --------------------------------------------------------------
+
+# What the applicant and the public read of a status (tracking, "My dossiers",
+# the citizen's API): a stable key and a label.
+PUBLIC_STATUS: dict[str, tuple[str, Any]] = {
+    S.SUBMITTED: ("submitted", _("submitted, awaiting receipt")),
+    S.SUPPLEMENT_REQUESTED: ("incomplete", _("incomplete: documents missing")),
+    S.REFUSED: ("refused", _("not accepted")),
+    S.RECEIVED: ("received", _("received")),
+    S.IN_PROCESSING: ("in_processing", _("in processing")),
+    S.PROPOSED: ("in_processing", _("in processing")),
+    S.AWAITING_SUPPLEMENT: ("awaiting_documents", _("waiting for your documents")),
+    S.APPROVED: ("approved", _("approved")),
+    S.REJECTED: ("rejected", _("rejected")),
+    S.RESULT_READY: ("result_ready", _("result ready")),
+    S.RETURNED: ("returned", _("result returned")),
+    S.WITHDRAWN: ("withdrawn", _("withdrawn")),
+}
+
+
+def public_status(status: str) -> tuple[str, Any]:
+    return PUBLIC_STATUS.get(status, ("submitted", PUBLIC_STATUS[S.SUBMITTED][1]))

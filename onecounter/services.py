@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -13,32 +10,8 @@ from citizens.models import AccessLog, Agency, Person, Role, User
 from citizens.permissions import roles_in
 from citizens.population import access_log_write
 from egov.errors import PermissionDeniedError
-from onecounter.models import CalendarDay, Dossier
+from onecounter.models import Dossier
 from procedures.models import Procedure
-
-CALENDAR_FILE = Path(__file__).resolve().parent / "data" / "calendar-2025-2027.csv"
-
-
-@transaction.atomic
-def calendar_seed(*, path: Path = CALENDAR_FILE) -> int:
-    """Load the official days off and make-up working days. Days an administrator
-    has already entered are kept as they are. Returns how many were added."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    existing = set(CalendarDay.objects.values_list("date", flat=True))
-    new = [
-        CalendarDay(
-            date=dt.date.fromisoformat(row["date"]),
-            kind=row["kind"],
-            name=row["name"],
-            name_en=row["name_en"],
-        )
-        for row in rows
-        if dt.date.fromisoformat(row["date"]) not in existing
-    ]
-    CalendarDay.objects.bulk_create(new)
-    return len(new)
-
 
 # --- Dossiers ------------------------------------------------------------------
 
@@ -129,6 +102,6 @@ def counter_intake(
         actor=clerk,
         agency=agency,
         purpose=purpose or f"Tiếp nhận hồ sơ {procedure.code}",
-        dossier_ref=dossier.code,
+        dossier_ref=dossier.code or str(dossier.pk),
     )
     return dossier

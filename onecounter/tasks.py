@@ -2,7 +2,7 @@
 and is enqueued only after the transaction that caused it has committed.
 
 Every dossier event is its own outbox row: ``processed_at`` stays empty until
-its slips and notices exist, and ``sweep_pending_events`` (Celery beat) picks
+its slips, results and notices exist, and ``sweep_pending_events`` (Celery beat) picks
 up any event whose task was lost (a broker outage, a crash).
 """
 
@@ -27,22 +27,27 @@ logger = logging.getLogger(__name__)
     max_retries=8,
 )
 def after_event(event_id: int) -> None:
-    """Render the slips a step issues and notify the applicant (idempotent).
+    """Render the slips and the results a step issues, put the results in the
+    applicant's wallet and notify the applicant (idempotent).
 
     A failure is recorded on the event (attempts, last error) in its own
     transaction, so it stays visible to administrators, then re-raised for
     the retry.
     """
-    from onecounter import notifications, slips, wallet
     from onecounter.models import DossierEvent
+    from onecounter.notifications import services as notifications
+    from onecounter.results import rendering as results
+    from onecounter.slips import issue as slips
+    from onecounter.wallet import documents as my_documents
 
     try:
         with transaction.atomic():
             event = DossierEvent.objects.select_for_update().filter(pk=event_id).first()
             if event is None or event.processed_at is not None:
                 return
-            slips.render_for_event(event)
-            wallet.deliver_results_for_event(event)  # results into the applicant's wallet
+            slips.render_for_event(event)  # the one-stop slips of the step
+            results.render_for_event(event)  # a decided dossier's results
+            my_documents.deliver_results_for_event(event)  # results into the applicant's wallet
             notifications.notify_for_event(event)
             event.processed_at = timezone.now()
             event.attempts += 1
@@ -81,7 +86,7 @@ def sweep_pending_events(older_than_seconds: int = 120, limit: int = 500) -> int
 @shared_task(name="onecounter.deliver_pending_notices")
 def deliver_pending_notices() -> int:
     """Retry emails and SMS that failed (each notice at most a few times)."""
-    from onecounter import notifications
+    from onecounter.notifications import services as notifications
 
     return notifications.deliver_pending()
 
@@ -92,9 +97,9 @@ def purge_old_drafts() -> int:
     with their uploaded files (safe to run twice: what is gone is gone)."""
     from django.conf import settings
 
-    from onecounter import filing
+    from onecounter.intake import drafts
 
-    return filing.purge_old_drafts(settings.EGOV_DRAFT_MAX_AGE_DAYS)
+    return drafts.purge_old_drafts(settings.EGOV_DRAFT_MAX_AGE_DAYS)
 
 
 @shared_task(name="onecounter.expire_supplements")

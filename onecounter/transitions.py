@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from citizens.models import Agency, Role, User
 from citizens.permissions import roles_in
 from egov import events
+from egov.codes import ErrorCode
 from egov.errors import ConflictError, PermissionDeniedError, ValidationFailed
 from egov.queue import enqueue
 from onecounter import duplicates
@@ -50,7 +51,7 @@ from onecounter.models import (
     SupplementRequest,
 )
 from onecounter.models import DossierStatus as S
-from onecounter.workdays import WorkCalendar
+from workdays.calendar import WorkCalendar
 
 APPLICANT = "applicant"
 SYSTEM = "system"
@@ -182,7 +183,7 @@ def _applies(spec: Action, dossier: Dossier) -> bool:
     return spec.when is None or spec.when(dossier)
 
 
-def _actor_roles(dossier: Dossier, actor: User) -> set[str]:
+def _actor_roles(dossier: Dossier, actor: User | AnonymousUser) -> set[str]:
     if getattr(actor, "is_system", False):
         return {SYSTEM}
     held: set[str] = set(roles_in(actor, dossier.agency)) if actor.is_authenticated else set()
@@ -194,7 +195,7 @@ def _actor_roles(dossier: Dossier, actor: User) -> set[str]:
     return held
 
 
-def _is_parent_of_minor(actor: User, person_id) -> bool:
+def _is_parent_of_minor(actor: User | AnonymousUser, person_id: Any) -> bool:
     from citizens.selectors import minor_children_of
 
     link = getattr(actor, "identity", None) if actor.is_authenticated else None
@@ -204,12 +205,12 @@ def _is_parent_of_minor(actor: User, person_id) -> bool:
 
 
 def perform(
-    dossier: Dossier, action: str, *, actor: User, reason: str = "", **params: Any
+    dossier: Dossier, action: str, *, actor: User | AnonymousUser, reason: str = "", **params: Any
 ) -> Dossier:
     """Take ``action`` on ``dossier`` as ``actor``. Returns the updated dossier."""
     spec = ACTIONS.get(action) or SYSTEM_ACTIONS.get(action)
     if spec is None:
-        raise ConflictError(_("Unknown action."), code="unknown_action")
+        raise ConflictError(_("Unknown action."), code=ErrorCode.UNKNOWN_ACTION)
     with transaction.atomic():
         locked = (
             Dossier.objects.select_for_update(of=("self",))
@@ -221,7 +222,7 @@ def perform(
             raise ConflictError(
                 _("“%(action)s” is not possible while the dossier is “%(status)s”.")
                 % {"action": spec.label, "status": locked.get_status_display()},
-                code="invalid_transition",
+                code=ErrorCode.INVALID_TRANSITION,
                 data={"status": locked.status, "action": action},
             )
         if not (held & spec.actors):
@@ -229,11 +230,11 @@ def perform(
         if not _applies(spec, locked):
             raise ConflictError(
                 _("“%(action)s” is not possible on this dossier.") % {"action": spec.label},
-                code="not_applicable",
+                code=ErrorCode.NOT_APPLICABLE,
                 data={"status": locked.status, "action": action},
             )
         if spec.needs_reason and not reason.strip():
-            raise ValidationFailed(_("Give a reason."), code="reason_required")
+            raise ValidationFailed(_("Give a reason."), code=ErrorCode.REASON_REQUIRED)
         events.publish(StepChecking(dossier=locked, action=action, actor=actor))
         before = locked.status
         now = timezone.now()
@@ -386,13 +387,12 @@ def _fee_unpaid(d: Dossier) -> bool:
 def _record_cash_payment(d: Dossier, *, now, **_kw):
     """The clerk took the fee in cash at the counter: a paid ``Payment`` of
     provider ``cash`` (the fee receipt follows, as for an online payment)."""
-    from onecounter.models import Payment
-    from onecounter.payments.base import new_reference
+    from onecounter.models import Payment, new_payment_reference
 
     Payment.objects.create(
         dossier=d,
         provider=CASH_PROVIDER,
-        reference=new_reference(),
+        reference=new_payment_reference(),
         amount=d.fee,
         currency="VND",
         status=Payment.Status.PAID,
@@ -437,7 +437,7 @@ def _receive(d: Dossier, *, now, **_kw):
                 "record it as paid in cash at the counter first."
             )
             % {"amount": f"{d.fee:,}".replace(",", ".")},
-            code="fee_unpaid",
+            code=ErrorCode.FEE_UNPAID,
             data={"amount": d.fee, "currency": "VND"},
         )
     days = (
@@ -452,7 +452,7 @@ def _receive(d: Dossier, *, now, **_kw):
 def _supplement_items(items) -> list[str]:
     items = [str(i).strip() for i in (items or []) if str(i).strip()]
     if not items:
-        raise ValidationFailed(_("List everything that is missing."), code="items_required")
+        raise ValidationFailed(_("List everything that is missing."), code=ErrorCode.ITEMS_REQUIRED)
     return items
 
 
@@ -485,7 +485,9 @@ def _finish(d, *, now, **_kw):
 def _assign(d, *, actor, officer=None, **_kw):
     officer = officer or actor
     if Role.OFFICER not in roles_in(officer, d.agency):
-        raise ValidationFailed(_("Choose an officer of this agency."), code="not_an_officer")
+        raise ValidationFailed(
+            _("Choose an officer of this agency."), code=ErrorCode.NOT_AN_OFFICER
+        )
     d.assigned_to = officer
     return {"assigned_to"}
 
@@ -517,7 +519,7 @@ def _supply(d, *, actor, now, answer=None, **_kw):
 
 def _propose(d, *, decision="approve", reason="", **_kw):
     if decision not in ("approve", "reject"):
-        raise ValidationFailed(_("Propose to approve or to reject."), code="bad_decision")
+        raise ValidationFailed(_("Propose to approve or to reject."), code=ErrorCode.BAD_DECISION)
     d.proposal = decision
     d.decision_note = reason
     return {"proposal", "decision_note"}
@@ -551,7 +553,7 @@ def _approve(d, *, actor, now, event, reason="", duplicate_decision="", **_kw):
     except LookupError as exc:
         raise ConflictError(
             _("This procedure cannot be decided here yet: its handler is not installed."),
-            code="handler_unavailable",
+            code=ErrorCode.HANDLER_UNAVAILABLE,
         ) from exc
     # The handler's effects (records, handoffs) join this transaction; they are idempotent.
     handler.on_approved(d.procedure, DossierRef(d), actor)
@@ -567,7 +569,7 @@ def _result_ready(d, *, now, **_kw):
 def _apologise(d, *, actor, now, event, reason="", new_due_date=None, **_kw):
     if not isinstance(new_due_date, dt.date) or d.due_date is None or new_due_date <= d.due_date:
         raise ValidationFailed(
-            _("The new date must be later than the promised date."), code="bad_new_date"
+            _("The new date must be later than the promised date."), code=ErrorCode.BAD_NEW_DATE
         )
     ApologySlip.objects.create(
         dossier=d,

@@ -26,7 +26,7 @@ from egov.text import fold
 from procedures.models import Field, FormField, Procedure, ProcedureRevision, RequiredDocument
 
 if TYPE_CHECKING:
-    from onecounter.workdays import WorkCalendar
+    from workdays.calendar import WorkCalendar
 
 
 class Calendar(Protocol):
@@ -182,7 +182,7 @@ def work_calendar(*, start: dt.date | None = None) -> WorkCalendar:
     Imported lazily: the calendar is the one-stop intake's, and this app must
     not import ``onecounter`` at module level (dependencies point
     onecounter → procedures)."""
-    from onecounter.workdays import WorkCalendar
+    from workdays.calendar import WorkCalendar
 
     return WorkCalendar.load(start=start)
 

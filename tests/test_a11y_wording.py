@@ -23,11 +23,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from citizens.models import Role
-from onecounter import filing
-from onecounter.answers import answer_text
+from onecounter.intake import dates
+from onecounter.intake.answers import answer_text
+from onecounter.intake.plan import plan_for
 from onecounter.models import Dossier
 from onecounter.models import DossierStatus as S
-from onecounter.workdays import WorkCalendar
 from procedures.handlers import registry
 from procedures.handlers.birth import forms as pages
 from tests.test_birth_cases import (
@@ -42,6 +42,7 @@ from tests.test_birth_cases import (
     page_url,
 )
 from tests.test_my_dossiers import use_private_storage
+from workdays.calendar import WorkCalendar
 
 pytestmark = pytest.mark.django_db
 
@@ -102,10 +103,10 @@ def test_the_place_of_birth_is_a_fieldset_with_a_label_for_each_part_and_the_sum
 def test_the_check_page_links_a_problem_of_the_address_or_a_radio_to_its_first_part(world):
     """The check page's list of problems links each to the page and to the
     question's first control (the street box, the first radio button)."""
-    from onecounter.views_filing import _problem_links
+    from onecounter.intake.views import _problem_links
 
     client, dossier = start(world)
-    plan = filing.plan_for(world.procedure)
+    plan = plan_for(world.procedure)
     links = _problem_links(
         dossier, plan, {"birth_address": ["x"], "sex": ["y"], "full_name": ["z"]}
     )
@@ -236,7 +237,7 @@ def test_the_clerk_reads_the_place_of_birth_with_the_wards_name_and_province(wor
     for number in (1, 2, 3, 4):
         client.post(page_url(dossier, number), answers[number])
     dossier.refresh_from_db()
-    from onecounter.views_backoffice import _answer_rows
+    from onecounter.processing.views import _answer_rows
 
     rows = {row["key"]: row["value"] for row in _answer_rows(dossier)}
     assert rows["birth_address"] == expected
@@ -261,9 +262,9 @@ def test_a_dossier_sent_online_is_to_be_received_by_the_next_working_day(world):
         (dt.datetime(2026, 12, 11, 18, 0, tzinfo=tz), dt.date(2026, 12, 15)),
     ):
         dossier.submitted_at = sent
-        assert filing.receive_by_date(dossier, calendar=calendar) == due, sent
+        assert dates.receive_by_date(dossier, calendar=calendar) == due, sent
     dossier.status = S.RECEIVED
-    assert filing.receive_by_date(dossier, calendar=calendar) is None
+    assert dates.receive_by_date(dossier, calendar=calendar) is None
 
 
 def test_the_clerk_sees_by_when_to_receive_and_the_expected_result_in_the_queue_and_dossier(
@@ -277,8 +278,8 @@ def test_the_clerk_sees_by_when_to_receive_and_the_expected_result_in_the_queue_
         status=S.SUBMITTED, submitted_at=timezone.now(), code="UBBD-261207-0001"
     )
     dossier.refresh_from_db()
-    receive_by = filing.receive_by_date(dossier).strftime("%d/%m/%Y")
-    expected = filing.expected_result_date(dossier).strftime("%d/%m/%Y")
+    receive_by = dates.receive_by_date(dossier).strftime("%d/%m/%Y")
+    expected = dates.expected_result_date(dossier).strftime("%d/%m/%Y")
     clerk = world.staff_client(Role.CLERK)
     queue = page_text(clerk.get(reverse("dossiers:queue", args=[world.agency.code])))
     row = queue.split(f'data-dossier="{dossier.code}"', 1)[1].split("</tr>", 1)[0]

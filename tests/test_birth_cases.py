@@ -35,11 +35,12 @@ from citizens.models import (
     Person,
     Role,
 )
-from onecounter import services as onecounter_services
-from onecounter import slips, transitions
+from onecounter import transitions
 from onecounter.models import Attachment, Dossier
 from onecounter.models import DossierStatus as S
+from onecounter.results import rendering
 from procedures.handlers.birth.handler import PURPOSE_PREFILL
+from procedures.handlers.birth.results import BIRTH_CERTIFICATE
 from procedures.handlers.birth.services import PURPOSE_PARENTS_NAMED
 from tests.conftest import enrol_totp
 from tests.factories import (
@@ -54,6 +55,7 @@ from tests.factories import (
 )
 from tests.test_my_dossiers import use_private_storage
 from tests.test_my_record import PDF
+from workdays.services import calendar_seed
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +79,7 @@ class World:
     their own household."""
 
     def __init__(self):
-        onecounter_services.calendar_seed()
+        calendar_seed()
         self.ward = WardFactory(code="00004", name="Phường Ba Đình")
         self.agency = AgencyFactory(code="UBBD", name="UBND phường Ba Đình", unit=self.ward)
         self.staff = {}
@@ -242,7 +244,7 @@ def account_of(person: Person):
 
 def birth_certificate(dossier: Dossier) -> dict:
     """What the birth certificate (extract) of a registered dossier shows."""
-    return slips._result_context(dossier, "birth_certificate", "Trích lục khai sinh")
+    return rendering.result_context(dossier, BIRTH_CERTIFICATE)
 
 
 def english(user) -> Client:

@@ -29,9 +29,11 @@ from django.utils import translation
 from citizens.models import Role
 from egov.errors import ConflictError
 from egov.text import address_with_unit
-from onecounter import filing, slips, transitions
+from onecounter import transitions
+from onecounter.intake import drafts
 from onecounter.models import Attachment, Dossier, DossierEvent, Payment
 from onecounter.models import DossierStatus as S
+from onecounter.results import rendering
 from procedures.demo import CATALOG
 from procedures.handlers import registry
 from procedures.handlers.birth import rules
@@ -211,7 +213,7 @@ def test_a_late_birth_online_costs_the_late_fee_paid_before_it_is_sent(world):
 
     Dossier.objects.filter(pk=dossier.pk).update(paid_at=dt.datetime.now(dt.UTC))
     dossier.refresh_from_db()
-    sent = filing.submit_online(dossier=dossier, actor=dossier.applicant)
+    sent = drafts.submit_online(dossier=dossier, actor=dossier.applicant)
     assert sent.status == S.SUBMITTED and sent.fee == LATE_FEE and sent.data["late"] is True
     # Paid before receipt: the ward receives it.
     received = transitions.perform(sent, "receive", actor=world.staff[Role.CLERK])
@@ -622,7 +624,7 @@ def test_the_prefill_and_the_birth_certificate_write_the_parents_address_once(wo
     client.post(reverse("filing:documents", args=[dossier.pk]), {})
     assert submit(client, dossier).status_code == 200
     world.register(dossier)
-    (certificate,) = slips.render_results(Dossier.objects.get(pk=dossier.pk))
+    (certificate,) = rendering.render_results(Dossier.objects.get(pk=dossier.pk))
     pdf_text = text_of(certificate)
     assert pdf_text.count("Ngọc Lâm") == 2  # the mother's and the father's residence
     assert "Phường Long Biên, Hà Nội, Phường Long Biên" not in pdf_text

@@ -13,7 +13,6 @@ from citizens import demo as citizens_demo
 from citizens.models import Agency, Role
 from citizens.services import administrative_units_load
 from egov.errors import ConflictError, ValidationFailed
-from onecounter.services import calendar_seed
 from procedures import demo, selectors, services
 from procedures.models import FormField, Procedure, ProcedureRevision, RequiredDocument
 from tests.conftest import enrol_totp
@@ -25,6 +24,7 @@ from tests.factories import (
     UserFactory,
     WardFactory,
 )
+from workdays.services import calendar_seed
 
 pytestmark = pytest.mark.django_db
 

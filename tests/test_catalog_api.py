@@ -5,9 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from onecounter.services import calendar_seed
 from procedures.models import FormField, RequiredDocument
 from tests.factories import AgencyFactory, FieldFactory, ProcedureFactory
+from workdays.services import calendar_seed
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from citizens.models import Role
-from onecounter import transitions, wallet
+from onecounter import transitions
 from onecounter.models import Attachment, DossierDocument, Rating, WalletDocument
 from onecounter.models import DossierStatus as S
-from onecounter.services import calendar_seed
+from onecounter.wallet import documents as my_documents
 from tests.factories import DossierFactory, ProcedureFactory
 from tests.test_my_dossiers import (
     PDF,
@@ -27,6 +27,7 @@ from tests.test_my_dossiers import (
     store_result,
     use_private_storage,
 )
+from workdays.services import calendar_seed
 
 pytestmark = pytest.mark.django_db
 
@@ -315,7 +316,7 @@ def test_the_wallet_lists_keeps_downloads_and_deletes(api, office, family):
     store_result(dossier)
     _agency, staff = office
     dossier = transitions.perform(dossier, "mark_result_ready", actor=staff[Role.CLERK])
-    wallet.deliver_results_for_event(dossier.events.order_by("-seq").first())
+    my_documents.deliver_results_for_event(dossier.events.order_by("-seq").first())
     api.force_authenticate(user)
 
     created = api.post(

@@ -30,7 +30,9 @@ from citizens import demo as citizens_demo
 from citizens.models import AccessLog, IdentityLink
 from citizens.services import administrative_units_load
 from egov.errors import NotFoundError, ValidationFailed
-from onecounter import filing, tasks
+from onecounter import tasks
+from onecounter.intake import dates, drafts, validation
+from onecounter.intake.answers import answers_of
 from onecounter.models import (
     Attachment,
     Dossier,
@@ -294,7 +296,7 @@ def test_a_linked_citizen_files_a_form_procedure_of_the_catalog_from_start_to_co
         )
     assert "BIÊN NHẬN NỘP HỒ SƠ TRỰC TUYẾN" in text
     assert dossier.code in text and "Đăng ký khai tử" in text and "Nguyễn Văn An" in text
-    expected = filing.expected_result_date(dossier)
+    expected = dates.expected_result_date(dossier)
     assert expected.strftime("%d/%m/%Y") in text
     assert timezone.localtime(dossier.submitted_at).strftime("%d/%m/%Y") in text
     assert [m.to for m in mail.outbox] == [[user.email]]
@@ -434,12 +436,12 @@ def test_changing_an_answer_after_the_declaration_asks_for_it_again(
 ):
     dossier = start_draft(citizen_client, procedure)
     answer_everything(citizen_client, dossier, procedure)
-    filing.declaration_accept(dossier=dossier, user=family["user"])
+    drafts.declaration_accept(dossier=dossier, user=family["user"])
     citizen_client.post(page_url(dossier, 2), {**ANSWERS_2, "copies": 4})
     dossier.refresh_from_db()
     assert dossier.declaration_accepted_at is None
     with pytest.raises(ValidationFailed) as refused:
-        filing.submit_online(dossier=dossier, actor=family["user"])
+        drafts.submit_online(dossier=dossier, actor=family["user"])
     assert refused.value.code == "declaration_required"
 
 
@@ -597,7 +599,7 @@ def test_a_wallet_document_stands_in_for_an_upload(citizen_client, family, proce
     from_wallet = Attachment.objects.get(wallet_document=notice)
     assert not from_wallet.file and from_wallet.requirement.wallet_kind == "death_notice"
     assert from_wallet.sha256 == __import__("hashlib").sha256(PDF).hexdigest()
-    assert filing.missing_documents(dossier) == []
+    assert validation.missing_documents(dossier) == []
     assert "from your wallet" in citizen_client.get(check_url(dossier)).text
 
 
@@ -651,11 +653,11 @@ def test_another_citizen_cannot_read_or_change_a_draft_or_its_documents(
         == 404
     )
     with pytest.raises(NotFoundError):
-        filing.draft_save_page(
+        drafts.draft_save_page(
             dossier=dossier, user=intruder, page=1, cleaned_data={"full_name": "X"}
         )
     with pytest.raises(NotFoundError):
-        filing.submit_online(dossier=dossier, actor=intruder)
+        drafts.submit_online(dossier=dossier, actor=intruder)
     assert Dossier.objects.get(pk=dossier.pk).data == before
     assert Attachment.objects.filter(pk=attachment.pk).exists()
 
@@ -707,7 +709,7 @@ def test_a_parent_files_for_their_minor_child_but_not_for_an_adult_child(
     assert refused.status_code == 200 and "Select a valid choice" in refused.text
     assert not Dossier.objects.exists()
     with pytest.raises(ValidationFailed):
-        filing.draft_start(
+        drafts.draft_start(
             user=family["user"],
             procedure=procedure,
             agency=procedure.offered_by.get(),
@@ -799,7 +801,7 @@ def handler_procedure(office):
     procedure = ProcedureFactory(handler=PrefillingHandler.name, online_level="partial")
     procedure.offered_by.add(office)
     yield procedure
-    registry._registry.pop(PrefillingHandler.name, None)
+    registry.unregister(PrefillingHandler.name)
 
 
 def test_any_registered_handler_drives_the_pages_with_prefill_read_only(
@@ -851,7 +853,7 @@ def test_any_registered_handler_drives_the_pages_with_prefill_read_only(
     dossier.refresh_from_db()
     assert dossier.status == "submitted" and dossier.data["checked"] is True
     assert dossier.data["full_name"] == father.full_name
-    assert filing.answers(dossier)["purpose"] == "visa"
+    assert answers_of(dossier)["purpose"] == "visa"
     assert user.pk == dossier.applicant_id
 
 
@@ -874,9 +876,9 @@ def test_submit_online_waits_for_the_payment_of_a_full_online_fee_and_is_idempot
     user = family["user"]
     dossier = start_draft(citizen_client, procedure)
     answer_everything(citizen_client, dossier, procedure)
-    filing.declaration_accept(dossier=dossier, user=user)
-    with pytest.raises(filing.PaymentRequired) as refused:
-        filing.submit_online(dossier=dossier, actor=user)
+    drafts.declaration_accept(dossier=dossier, user=user)
+    with pytest.raises(drafts.PaymentRequired) as refused:
+        drafts.submit_online(dossier=dossier, actor=user)
     assert refused.value.http_status == 402 and refused.value.data["amount"] == 50000
     assert Dossier.objects.get(pk=dossier.pk).status == "draft"
 
@@ -891,8 +893,8 @@ def test_submit_online_waits_for_the_payment_of_a_full_online_fee_and_is_idempot
         assert response["Location"] == payment_start
 
     Dossier.objects.filter(pk=dossier.pk).update(paid_at=timezone.now())
-    sent = filing.submit_online(dossier=dossier, actor=user)
-    again = filing.submit_online(dossier=dossier, actor=user)
+    sent = drafts.submit_online(dossier=dossier, actor=user)
+    again = drafts.submit_online(dossier=dossier, actor=user)
     assert sent.status == again.status == "submitted" and sent.code == again.code
     assert sent.fee == 50000
     assert DossierEvent.objects.filter(dossier=dossier, action="submit").count() == 1
@@ -959,12 +961,12 @@ def test_drafts_older_than_the_age_are_purged_with_their_files_and_newer_ones_ke
     assert set(Dossier.objects.values_list("pk", flat=True)) == {recent.pk, paying.pk, sent.pk}
     assert not (private_dir / old_file).exists()
     assert Attachment.objects.filter(dossier=recent).exists()
-    assert filing.purge_old_drafts(30) == 0  # safe to run again
+    assert drafts.purge_old_drafts(30) == 0  # safe to run again
     from egov.celery import app
 
     beat = app.conf.beat_schedule["onecounter-purge-old-drafts"]
     assert beat["task"] == tasks.purge_old_drafts.name
-    assert filing.purge_old_drafts(28) == 1  # a shorter age takes the recent one too
+    assert drafts.purge_old_drafts(28) == 1  # a shorter age takes the recent one too
 
 
 # --- API ------------------------------------------------------------------------------------------
@@ -1028,7 +1030,7 @@ def test_the_api_journey_from_a_new_draft_to_the_code(citizen_client, family, pr
     assert sent.status_code == 200, sent.json()
     dossier = Dossier.objects.get(pk=pk)
     assert sent.json()["code"] == dossier.code and dossier.status == "submitted"
-    assert sent.json()["expected_result_date"] == filing.expected_result_date(dossier).isoformat()
+    assert sent.json()["expected_result_date"] == dates.expected_result_date(dossier).isoformat()
     again = api(citizen_client, "post", submit, {"declaration": True})
     assert again.status_code == 409 and again.json()["code"] == "not_draft"
 

@@ -19,7 +19,7 @@ from citizens.models import (
 )
 from egov.errors import ValidationFailed
 from onecounter import transitions
-from onecounter.forms import counter_form_class
+from onecounter.intake.plan import counter_form_class
 from onecounter.models import DossierStatus
 from procedures.handlers import registry
 from procedures.handlers.health_insurance.handler import card_numbers
@@ -116,9 +116,11 @@ def procedure(handler):
 def test_the_registry_knows_the_three_handlers_in_code_and_their_results():
     assert {"birth", "residence", "health_insurance", "form"} <= set(registry.names())
     proc = procedure("birth")
-    assert registry.get("birth").result_documents(proc) == ["birth_certificate"]
-    assert registry.get("residence").result_documents(proc) == ["residence_confirmation"]
-    assert registry.get("health_insurance").result_documents(proc) == ["health_insurance_card"]
+    assert [s.name for s in registry.get("birth").results(proc)] == ["birth_certificate"]
+    assert [s.name for s in registry.get("residence").results(proc)] == ["residence_confirmation"]
+    assert [s.name for s in registry.get("health_insurance").results(proc)] == [
+        "health_insurance_card"
+    ]
     # The declarer, the child, the birth, the parents and the household.
     assert birth().pages(proc) == [1, 2, 3, 4]
 

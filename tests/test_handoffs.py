@@ -29,11 +29,12 @@ from egov.errors import ConflictError
 from interconnect import services as handoff_services
 from interconnect import tasks as handoff_tasks
 from interconnect.models import Handoff, HandoffMessage
-from onecounter import services as onecounter_services
 from onecounter import tasks as onecounter_tasks
-from onecounter import transitions, wallet
+from onecounter import transitions
 from onecounter.models import Dossier, DossierDocument, Notification, WalletDocument
 from onecounter.models import DossierStatus as S
+from onecounter.wallet import documents as my_documents
+from onecounter.wallet import services as wallet
 from tests.factories import (
     AgencyFactory,
     DossierFactory,
@@ -44,6 +45,7 @@ from tests.factories import (
     WardFactory,
 )
 from tests.test_my_dossiers import use_private_storage
+from workdays.services import calendar_seed
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +66,7 @@ class World:
     and the mother's account."""
 
     def __init__(self):
-        onecounter_services.calendar_seed()
+        calendar_seed()
         self.ward = WardFactory(code="00004", name="Phường Long Biên")
         self.ublb = AgencyFactory(
             code="UBLB", name="UBND phường Long Biên", kind=PC, unit=self.ward
@@ -269,7 +271,7 @@ def test_the_whole_journey_brings_three_results_together_with_one_notice(world, 
         "sex": "M",
     }
     # ... received by the system with a 2-working-day budget, a receipt and a notice
-    from onecounter.workdays import WorkCalendar
+    from workdays.calendar import WorkCalendar
 
     due = WorkCalendar.load().due_date(police_dossier.received_at, 2)
     assert police_dossier.due_date == due == residence.due_date
@@ -494,7 +496,7 @@ def test_approving_twice_duplicates_nothing(world, run_on_commit):
     for event in birth.events.all():
         onecounter_tasks.after_event(event.pk)
     assert WalletDocument.objects.filter(owner=world.parent).count() == 3
-    assert wallet.deliver_results(birth) == []
+    assert my_documents.deliver_results(birth) == []
     assert HandoffMessage.objects.filter(kind="decision").count() == 2
 
 
@@ -593,7 +595,7 @@ def test_a_supplement_not_supplied_in_time_rejects_the_dossier_by_itself(world, 
 
 
 def test_verification_needed_extends_the_police_budget_to_5_working_days_once(world, run_on_commit):
-    from onecounter.workdays import WorkCalendar
+    from workdays.calendar import WorkCalendar
 
     birth = run_on_commit(world.register_birth)
     handoffs = handoffs_of(birth)

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from citizens.models import Role
+from onecounter.logbook.views import EXPORT_HEADERS, PAGE_SIZE
 from onecounter.models import DossierStatus as S
-from onecounter.views_logbook import EXPORT_HEADERS, PAGE_SIZE
 from tests.conftest import enrol_totp
 from tests.factories import (
     AgencyFactory,

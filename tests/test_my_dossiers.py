@@ -24,7 +24,6 @@ from citizens.models import IdentityLink, Person, Role
 from onecounter import transitions
 from onecounter.models import Attachment, Dossier, DossierDocument, Rating, WalletDocument
 from onecounter.models import DossierStatus as S
-from onecounter.services import calendar_seed
 from tests.factories import (
     AgencyFactory,
     DossierFactory,
@@ -33,6 +32,7 @@ from tests.factories import (
     ProcedureFactory,
     UserFactory,
 )
+from workdays.services import calendar_seed
 
 pytestmark = pytest.mark.django_db
 
@@ -230,9 +230,9 @@ def executable_upload(name: str = "giay-khai-sinh.pdf") -> SimpleUploadedFile:
 
 
 def keep(owner, kind: str = "birth_certificate", title: str = "Giấy khai sinh") -> WalletDocument:
-    from onecounter import wallet
+    from onecounter.wallet import documents as my_documents
 
-    return wallet.wallet_keep(owner=owner, upload=pdf_upload(), kind=kind, title=title)
+    return my_documents.wallet_keep(owner=owner, upload=pdf_upload(), kind=kind, title=title)
 
 
 class Clock:

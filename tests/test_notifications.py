@@ -18,8 +18,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from citizens.models import Role
-from onecounter import notifications, tasks, transitions
+from onecounter import tasks, transitions
 from onecounter.models import DossierEvent, Notification
+from onecounter.notifications import services as notifications
 from tests.factories import AgencyFactory, DossierFactory, MembershipFactory, UserFactory
 
 PHONE = "0912345678"
@@ -200,7 +201,7 @@ def test_a_failed_sms_is_recorded_without_the_number_and_sent_later_without_a_se
 
     # Still failing: tried again, still recorded. Then the gateway is back.
     assert notifications.deliver_pending(older_than_seconds=0) == 1
-    settings.EGOV_SMS_PROVIDER = "onecounter.notifications.LoggingSmsProvider"
+    settings.EGOV_SMS_PROVIDER = "onecounter.notifications.services.LoggingSmsProvider"
     assert notifications.deliver_pending(older_than_seconds=0) == 1
     notice.refresh_from_db()
     assert notice.sms_sent_at is not None and notice.attempts == 3 and notice.last_error == ""
@@ -232,7 +233,7 @@ def gateway(settings):
     server = HTTPServer(("127.0.0.1", 0), Gateway)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    settings.EGOV_SMS_PROVIDER = "onecounter.notifications.HttpSmsProvider"
+    settings.EGOV_SMS_PROVIDER = "onecounter.notifications.services.HttpSmsProvider"
     settings.EGOV_SMS_URL = f"http://127.0.0.1:{server.server_port}/sms"
     settings.EGOV_SMS_TOKEN = "token-thu-nghiem"
     settings.EGOV_SMS_TIMEOUT = 5

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from citizens.models import Role
+from egov import vietnamese
 from egov.errors import ConflictError, NotFoundError
-from onecounter import slips
 from onecounter.models import DossierDocument, DossierStatus, Payment, PaymentCallback
 from onecounter.payments import services, tasks
 from onecounter.payments import test as test_gateway
@@ -539,7 +539,7 @@ def test_a_paid_draft_is_submitted_and_gets_a_fee_receipt(
     assert "Năm mươi nghìn đồng" in text
     assert payment.provider_transaction in text
     assert payment.reference in text
-    assert slips.format_datetime(payment.paid_at) in text
+    assert vietnamese.format_datetime(payment.paid_at) in text
 
 
 def test_after_payment_is_safe_to_run_twice(draft, django_capture_on_commit_callbacks):
@@ -613,7 +613,7 @@ def test_a_paid_draft_that_cannot_be_sent_stays_a_paid_draft_and_its_receipt_wai
     ],
 )
 def test_amounts_are_written_in_vietnamese_words(amount, words):
-    assert slips.money_in_words(amount) == words
+    assert vietnamese.money_in_words(amount) == words
 
 
 # --- The test gateway, end to end through the pages ------------------------------------------------

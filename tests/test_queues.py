@@ -11,10 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from citizens.models import AccessLog, Role
-from onecounter import services, transitions
+from onecounter import transitions
 from onecounter.models import Dossier, DossierDocument, DossierEvent
 from onecounter.models import DossierStatus as S
-from onecounter.workdays import WorkCalendar
 from procedures.models import FormField
 from tests.conftest import enrol_totp
 from tests.factories import (
@@ -25,6 +24,8 @@ from tests.factories import (
     ProcedureFactory,
     UserFactory,
 )
+from workdays.calendar import WorkCalendar
+from workdays.services import calendar_seed
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ PATHS = {
 
 def make_office():
     """Agency UBLB with a clerk, an officer and a head (each with TOTP), and the calendar."""
-    services.calendar_seed()
+    calendar_seed()
     agency = AgencyFactory(code="UBLB", name="UBND phường Long Biên")
     staff = {}
     for role in (Role.CLERK, Role.OFFICER, Role.HEAD):

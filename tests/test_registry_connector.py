@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from interconnect import registry_client
+from interconnect.channels import civil_registry as registry_client
 from interconnect.errors import DeliveryFailed
 from interconnect.models import Handoff, HandoffMessage
 from tests.factories import DossierFactory

@@ -19,9 +19,13 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from citizens.models import Agency, IdentityLink, Person, Role
+from egov import vietnamese
 from interconnect.models import Handoff
-from onecounter import pdf, slips, tasks, transitions, verification
+from onecounter import tasks, transitions
 from onecounter.models import Dossier, DossierDocument, WalletDocument
+from onecounter.results import rendering, services, verification
+from onecounter.slips import pdf
+from procedures.handlers.health_insurance.results import card_valid_until
 from tests.factories import (
     AgencyFactory,
     DossierFactory,
@@ -168,7 +172,7 @@ def register_birth(world, **changes):
         applicant_name=world["mother"].full_name,
     )
     dossier = decide(dossier, staff, ready=False)
-    slips.render_results(dossier)
+    rendering.render_results(dossier)
     return dossier
 
 
@@ -219,7 +223,7 @@ def test_a_registered_birth_gives_an_extract_with_the_childs_data_a_number_and_i
         f"Số: {extract.number}",
         "Trần Minh An",
         ddmmyyyy(BIRTH_DATE),
-        slips.date_in_words(BIRTH_DATE),
+        vietnamese.date_in_words(BIRTH_DATE),
         "Giới tính: Nam",
         "Dân tộc: Kinh",
         "Quốc tịch: Việt Nam",
@@ -266,19 +270,19 @@ def test_a_father_outside_the_population_database_is_written_as_declared(world):
 
 def test_dates_and_numbers_are_written_in_words_as_civil_status_documents_do():
     assert (
-        slips.date_in_words(dt.date(2026, 3, 15))
+        vietnamese.date_in_words(dt.date(2026, 3, 15))
         == "Ngày mười lăm, tháng ba, năm hai nghìn không trăm hai mươi sáu"
     )
     assert (
-        slips.date_in_words(dt.date(2025, 4, 1))
+        vietnamese.date_in_words(dt.date(2025, 4, 1))
         == "Ngày một, tháng tư, năm hai nghìn không trăm hai mươi lăm"
     )
     assert (
-        slips.date_in_words(dt.date(2024, 12, 21))
+        vietnamese.date_in_words(dt.date(2024, 12, 21))
         == "Ngày hai mươi mốt, tháng mười hai, năm hai nghìn không trăm hai mươi bốn"
     )
-    assert slips.number_in_words(2005) == "hai nghìn không trăm linh năm"
-    assert slips.money_in_words(1250000) == "Một triệu hai trăm năm mươi nghìn đồng"
+    assert vietnamese.number_in_words(2005) == "hai nghìn không trăm linh năm"
+    assert vietnamese.money_in_words(1250000) == "Một triệu hai trăm năm mươi nghìn đồng"
 
 
 # --- The QR code ----------------------------------------------------------------------------
@@ -347,7 +351,7 @@ def test_processing_the_step_again_changes_neither_the_code_nor_the_number_nor_t
     before = (extract.verify_token, extract.number, extract.sha256, extract.file.name)
 
     tasks.after_event(dossier.events.order_by("-seq").first().pk)
-    slips.render_results(dossier)
+    rendering.render_results(dossier)
     extract.refresh_from_db()
     assert (extract.verify_token, extract.number, extract.sha256, extract.file.name) == before
 
@@ -365,7 +369,7 @@ def test_rendering_the_pdf_again_keeps_the_code_the_number_and_the_date(
     )
     admin = UserFactory(is_superuser=True, is_staff=True)
     with django_capture_on_commit_callbacks(execute=True):
-        verification.document_rerender(extract, admin)
+        services.document_rerender(extract, admin)
     extract.refresh_from_db()
     assert (extract.verify_token, extract.number, extract.created_at) == (token, number, issued)
     assert extract.file.name != old_file and not default_storage.exists(old_file)
@@ -393,7 +397,7 @@ def test_a_failed_rendering_gives_no_number_and_the_retry_numbers_it(world, monk
     assert failed.verify_token is None and failed.number == ""
 
     monkeypatch.setattr(pdf, "render_pdf", real)
-    slips.render_results(dossier)
+    rendering.render_results(dossier)
     issued = result(dossier, "birth_certificate")
     assert issued.file and issued.number == f"1/{TODAY.year}/TLKS" and issued.verify_token
 
@@ -423,9 +427,7 @@ def test_numbers_follow_each_other_per_agency_kind_and_year(world):
     assert "Thiếu giấy chứng sinh" in text and link_in(notice)
 
     other_ward = AgencyFactory(code="UBKM", kind=Agency.Kind.PEOPLES_COMMITTEE)
-    assert verification.next_number(other_ward, "birth_certificate", TODAY.year) == (
-        f"1/{TODAY.year}/TLKS"
-    )
+    assert verification.next_number(other_ward, "TLKS", TODAY.year) == (f"1/{TODAY.year}/TLKS")
 
 
 # --- The residence confirmation and the health-insurance card --------------------------------
@@ -489,7 +491,7 @@ def test_social_insurance_issues_the_childs_card_valid_until_the_day_before_six(
     card = result(dossier, "health_insurance_card")
     assert card.number == f"1/{TODAY.year}/BHYT" and card.issued_by == insurance
     text = text_of(card)
-    until = slips.card_valid_until(BIRTH_DATE)
+    until = card_valid_until(BIRTH_DATE)
     for expected in [
         "THẺ BẢO HIỂM Y TẾ",
         f"Mã số thẻ: {child.health_insurance_number}",
@@ -514,7 +516,7 @@ def test_social_insurance_issues_the_childs_card_valid_until_the_day_before_six(
     ],
 )
 def test_the_card_is_valid_until_the_day_before_the_sixth_birthday(birth, until):
-    assert slips.card_valid_until(birth) == until
+    assert card_valid_until(birth) == until
 
 
 def test_an_interconnected_birth_brings_back_three_results_each_issued_by_its_agency(

@@ -26,8 +26,8 @@ def test_seed_demo_creates_one_account_per_role_and_is_idempotent(capsys):
 
 
 def test_seed_demo_loads_the_catalog_and_calendar_and_staffs_every_offering_agency():
-    from onecounter.models import CalendarDay
     from procedures.models import Procedure
+    from workdays.models import CalendarDay
 
     call_command("seed_demo", persons=0)
     published = Procedure.objects.filter(is_published=True)

@@ -15,8 +15,12 @@ from django.utils import timezone
 from weasyprint import HTML
 
 from citizens.models import Role
-from onecounter import pdf, slips, tasks, transitions
+from egov import vietnamese
+from egov.text import money
+from onecounter import tasks, transitions
 from onecounter.models import DossierDocument, DossierEvent
+from onecounter.slips import contexts, pdf
+from onecounter.slips import issue as slips
 from tests.factories import (
     AgencyFactory,
     DossierFactory,
@@ -146,7 +150,7 @@ def test_given_a_received_dossier_when_the_step_is_processed_then_receipt_and_tr
     assert "5 ngày làm việc" in receipt  # counter channel
     assert "Số 1 phố Ngọc Lâm" in receipt  # where to collect
     assert "Lê Thị Thu Trang" in receipt  # the clerk who received it
-    assert slips.place_date(received_on) in receipt
+    assert vietnamese.place_date(received_on) in receipt
 
     tracking = text_of(documents[Kind.TRACKING])
     assert "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in tracking and "Mẫu số 05" in tracking
@@ -444,16 +448,16 @@ def test_rendering_a_page_that_links_to_the_network_opens_no_connection(monkeypa
 
 
 def test_slip_dates_are_written_as_in_administrative_documents():
-    assert slips.format_date(dt.date(2026, 3, 4)) == "04/03/2026"
-    assert slips.place_date(dt.date(2026, 3, 4)) == "Hà Nội, ngày 04 tháng 3 năm 2026"
-    assert slips.place_date(dt.date(2026, 2, 14)) == "Hà Nội, ngày 14 tháng 02 năm 2026"
-    assert slips.place_date(dt.date(2026, 12, 25)) == "Hà Nội, ngày 25 tháng 12 năm 2026"
-    assert slips.format_money(1250000) == "1.250.000 đồng"
+    assert vietnamese.format_date(dt.date(2026, 3, 4)) == "04/03/2026"
+    assert vietnamese.place_date(dt.date(2026, 3, 4)) == "Hà Nội, ngày 04 tháng 3 năm 2026"
+    assert vietnamese.place_date(dt.date(2026, 2, 14)) == "Hà Nội, ngày 14 tháng 02 năm 2026"
+    assert vietnamese.place_date(dt.date(2026, 12, 25)) == "Hà Nội, ngày 25 tháng 12 năm 2026"
+    assert money(1250000, unit="đồng", language="vi") == "1.250.000 đồng"
 
 
 def test_form_numbers_and_titles_can_be_replaced_in_settings(settings):
     settings.EGOV_SLIP_FORMS = {"receipt": {"number": "Mẫu số 01/TN"}}
-    form = slips.slip_form(Kind.RECEIPT)
+    form = contexts.circular_form(Kind.RECEIPT)
     assert form.number == "Mẫu số 01/TN"
     assert form.title == "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
 

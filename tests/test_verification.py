@@ -20,8 +20,11 @@ from django.urls import reverse
 
 from citizens.models import Role
 from egov.errors import ConflictError, PermissionDeniedError
-from onecounter import filing, slips, transitions, verification, wallet
+from onecounter import transitions
+from onecounter.intake import validation
 from onecounter.models import Attachment, DocumentVerification, DossierDocument, WalletDocument
+from onecounter.results import rendering, services, verification
+from onecounter.wallet import documents as my_documents
 from tests.conftest import enrol_totp
 from tests.factories import AgencyFactory, MembershipFactory, ProcedureFactory, UserFactory
 from tests.test_filing import check_url, documents_url, page_url, start_draft
@@ -158,7 +161,7 @@ def test_an_unknown_or_malformed_code_answers_the_same_404_and_is_logged_nowhere
 
 def test_a_revoked_document_says_when_and_why(world, extract, client):
     _agency, staff = world["committee"]
-    verification.document_revoke(extract, staff[Role.HEAD], "Cấp nhầm cho người khác")
+    services.document_revoke(extract, staff[Role.HEAD], "Cấp nhầm cho người khác")
     page = english(client).get(f"/verify/{extract.verify_token}").text
     assert 'data-status="revoked"' in page
     assert "This document has been revoked. It is no longer valid." in page
@@ -168,7 +171,7 @@ def test_a_revoked_document_says_when_and_why(world, extract, client):
 
 def test_a_replaced_document_names_its_replacement(world, extract, client):
     _agency, staff = world["committee"]
-    new = verification.document_replace(extract, staff[Role.HEAD], "Sửa quê quán")
+    new = services.document_replace(extract, staff[Role.HEAD], "Sửa quê quán")
     old_page = english(client).get(f"/verify/{extract.verify_token}").text
     assert 'data-status="replaced"' in old_page
     assert (
@@ -238,11 +241,11 @@ def test_the_api_gives_the_same_facts_as_json(world, extract, client):
     assert DocumentVerification.objects.get().outcome == "valid"
 
     _agency, staff = world["committee"]
-    new = verification.document_replace(extract, staff[Role.HEAD], "Sửa lỗi chính tả")
+    new = services.document_replace(extract, staff[Role.HEAD], "Sửa lỗi chính tả")
     replaced = client.get(f"/api/v1/verify/{extract.verify_token}/").json()
     assert replaced["status"] == "replaced" and replaced["replaced_by_number"] == new.number
     assert replaced["replaced_by_issued_on"] == TODAY.isoformat()
-    verification.document_revoke(new, staff[Role.HEAD], "Hồ sơ giả mạo")
+    services.document_revoke(new, staff[Role.HEAD], "Hồ sơ giả mạo")
     revoked = client.get(f"/api/v1/verify/{new.verify_token}/").json()
     assert (revoked["status"], revoked["revoked_reason"]) == ("revoked", "Hồ sơ giả mạo")
 
@@ -288,7 +291,7 @@ def test_the_head_of_the_issuing_agency_revokes_from_the_back_office(world, extr
     again = head.post(reverse("verify:document-revoke", args=[extract.pk]), {"revoke-reason": "x"})
     assert again.status_code == 403 or again.status_code == 409
     with pytest.raises(ConflictError):
-        verification.document_revoke(extract, staff[Role.HEAD], "again")
+        services.document_revoke(extract, staff[Role.HEAD], "again")
 
 
 @pytest.mark.parametrize("role", [Role.CLERK, Role.OFFICER])
@@ -308,9 +311,9 @@ def test_other_staff_of_the_issuing_agency_see_the_document_but_cannot_revoke_or
     extract.refresh_from_db()
     assert extract.revoked_at is None and extract.replaced_by is None
     with pytest.raises(PermissionDeniedError):
-        verification.document_revoke(extract, staff[role], "x")
+        services.document_revoke(extract, staff[role], "x")
     with pytest.raises(PermissionDeniedError):
-        verification.document_replace(extract, staff[role], "x")
+        services.document_replace(extract, staff[role], "x")
 
 
 def test_the_head_of_another_agency_finds_nothing_and_a_citizen_is_refused(world, extract, client):
@@ -324,11 +327,11 @@ def test_the_head_of_another_agency_finds_nothing_and_a_citizen_is_refused(world
         == 404
     )
     with pytest.raises(PermissionDeniedError):
-        verification.document_revoke(extract, stranger_head, "x")
+        services.document_revoke(extract, stranger_head, "x")
     # The police head of the same ward did not issue it either.
     _police, police_staff = world["police"]
     with pytest.raises(PermissionDeniedError):
-        verification.document_replace(extract, police_staff[Role.HEAD], "x")
+        services.document_replace(extract, police_staff[Role.HEAD], "x")
 
     client.logout()
     client.force_login(world["mother_user"])
@@ -342,7 +345,7 @@ def test_the_head_of_another_agency_finds_nothing_and_a_citizen_is_refused(world
 
 def test_a_replacement_is_a_new_document_and_the_wallet_holds_it(world, client):
     dossier = register_birth(world)
-    wallet.deliver_results(dossier)
+    my_documents.deliver_results(dossier)
     old = result(dossier, "birth_certificate")
     entry = WalletDocument.objects.get(owner=world["mother_user"], document=old)
     _agency, staff = world["committee"]
@@ -367,8 +370,8 @@ def test_a_replacement_is_a_new_document_and_the_wallet_holds_it(world, client):
     entry.refresh_from_db()
     assert entry.document == new and entry.kind == "birth_certificate"
     # Processing the results again changes nothing.
-    assert slips.render_results(dossier) == [new]
-    wallet.deliver_results(dossier)
+    assert rendering.render_results(dossier) == [new]
+    my_documents.deliver_results(dossier)
     assert WalletDocument.objects.filter(owner=world["mother_user"], document=new).count() == 1
 
     page = head.get(reverse("verify:document", args=[old.pk])).text
@@ -407,7 +410,7 @@ def test_the_admin_lists_issued_results_and_revokes_with_a_reason(world, extract
 
 def test_a_later_procedure_takes_the_birth_certificate_from_the_parents_wallet(world, client):
     dossier = register_birth(world)
-    wallet.deliver_results(dossier)
+    my_documents.deliver_results(dossier)
     child = child_of(dossier)
     extract = result(dossier, "birth_certificate")
     entry = WalletDocument.objects.get(owner=world["mother_user"], kind="birth_certificate")
@@ -444,7 +447,7 @@ def test_a_later_procedure_takes_the_birth_certificate_from_the_parents_wallet(w
     sent = mother.post(check_url(draft), {"declaration": "on", "send": ""})
     assert sent.status_code == 302
     draft.refresh_from_db()
-    assert draft.status == "submitted" and filing.missing_documents(draft) == []
+    assert draft.status == "submitted" and validation.missing_documents(draft) == []
 
     attachment = Attachment.objects.get(dossier=draft)
     assert attachment.wallet_document == entry and not attachment.file
@@ -467,17 +470,17 @@ def decide_after_receipt(dossier, staff):
         ("mark_result_ready", staff[Role.OFFICER], {}),
     ]:
         dossier = transitions.perform(dossier, action, actor=actor, **params)
-    slips.render_results(dossier)
+    rendering.render_results(dossier)
     return dossier
 
 
 def test_a_later_delivery_does_not_bring_the_superseded_copy_back_to_the_wallet(world):
     dossier = register_birth(world)
-    wallet.deliver_results(dossier)
+    my_documents.deliver_results(dossier)
     old = result(dossier, "birth_certificate")
     _agency, staff = world["committee"]
-    new = verification.document_replace(old, staff[Role.HEAD], "Sửa quê quán")
-    wallet.deliver_results(dossier)
+    new = services.document_replace(old, staff[Role.HEAD], "Sửa quê quán")
+    my_documents.deliver_results(dossier)
     documents = list(
         WalletDocument.objects.filter(owner=world["mother_user"]).values_list("document", flat=True)
     )

@@ -9,9 +9,10 @@ import pytest
 
 from citizens.models import Role
 from egov.errors import ConflictError, ValidationFailed
-from onecounter import tasks, transitions, wallet
+from onecounter import tasks, transitions
 from onecounter.models import Attachment, DossierDocument, DossierEvent, WalletDocument
 from onecounter.models import DossierStatus as S
+from onecounter.wallet import documents as my_documents
 from tests.test_my_dossiers import (
     PDF,
     executable_upload,
@@ -69,7 +70,7 @@ def test_results_go_to_the_applicants_wallet_once_when_the_result_is_ready(offic
     tasks.after_event(event.pk)
     DossierEvent.objects.filter(pk=event.pk).update(processed_at=None)  # a retried task
     tasks.after_event(event.pk)
-    wallet.deliver_results_for_event(event)  # and once more directly
+    my_documents.deliver_results_for_event(event)  # and once more directly
 
     # Then the result is in the applicant's wallet exactly once
     entry = WalletDocument.objects.get()
@@ -90,17 +91,19 @@ def test_each_result_is_delivered_and_named_after_the_handlers_kinds(office, fam
     user = family["father_user"]
     dossier = file_dossier(user, office, S.APPROVED)
     handler = registry.get("form")
-    monkeypatch.setattr(
-        type(handler), "result_documents", lambda self, p: ["birth_certificate", "residence"]
-    )
+    specs = [
+        registry.ResultSpec(name="birth_certificate", title="Giấy khai sinh"),
+        registry.ResultSpec(name="residence", title="Xác nhận cư trú"),
+    ]
+    monkeypatch.setattr(type(handler), "results", lambda self, p: specs)
     store_result(dossier, key="birth_certificate", title="Giấy khai sinh")
     store_result(dossier, key="other", title="Văn bản khác")
     _dossier, event = mark_result_ready(dossier, office)
 
-    created = wallet.deliver_results_for_event(event)
+    created = my_documents.deliver_results_for_event(event)
 
     assert sorted(e.kind for e in created) == ["birth_certificate", "result"]
-    assert wallet.deliver_results_for_event(event) == []
+    assert my_documents.deliver_results_for_event(event) == []
     assert WalletDocument.objects.count() == 2
     assert {e.person for e in created} == {family["father"]}  # about the applicant
 
@@ -117,7 +120,7 @@ def test_a_result_is_filed_under_the_person_it_is_about_not_the_applicant(client
 
     # When the result is ready
     _dossier, event = mark_result_ready(dossier, office)
-    wallet.deliver_results_for_event(event)
+    my_documents.deliver_results_for_event(event)
 
     # Then each wallet entry is about the result's holder, else the dossier's person
     entries = {e.document_id: e for e in WalletDocument.objects.filter(owner=user)}
@@ -139,7 +142,7 @@ def test_a_procedure_without_an_installed_handler_still_delivers(office, family)
     store_result(dossier)
     _dossier, event = mark_result_ready(dossier, office)
 
-    wallet.deliver_results_for_event(event)
+    my_documents.deliver_results_for_event(event)
 
     assert WalletDocument.objects.get().kind == "result"
 
@@ -148,12 +151,12 @@ def test_a_result_rendered_after_result_ready_arrives_on_hand_back(office, famil
     user = family["father_user"]
     dossier = file_dossier(user, office, S.APPROVED)
     dossier, ready = mark_result_ready(dossier, office)
-    assert wallet.deliver_results_for_event(ready) == []  # nothing rendered yet
+    assert my_documents.deliver_results_for_event(ready) == []  # nothing rendered yet
     store_result(dossier)
     _agency, staff = office
     dossier = transitions.perform(dossier, "hand_back", actor=staff[Role.CLERK])
 
-    wallet.deliver_results_for_event(dossier.events.order_by("-seq").first())
+    my_documents.deliver_results_for_event(dossier.events.order_by("-seq").first())
 
     assert WalletDocument.objects.filter(owner=user).count() == 1
 
@@ -163,7 +166,7 @@ def test_other_steps_and_slips_deliver_nothing(office, family):
     dossier = file_dossier(user, office, S.RECEIVED)
     DossierDocument.objects.create(dossier=dossier, kind="receipt", key="event-2", title="x")
     for event in dossier.events.all():
-        assert wallet.deliver_results_for_event(event) == []
+        assert my_documents.deliver_results_for_event(event) == []
     assert not WalletDocument.objects.exists()
 
 
@@ -173,7 +176,7 @@ def test_a_walk_in_without_an_account_gets_no_wallet_delivery(office, family):
     dossier.save(update_fields=["applicant"])
     store_result(dossier)
     _dossier, event = mark_result_ready(dossier, office)
-    assert wallet.deliver_results_for_event(event) == []
+    assert my_documents.deliver_results_for_event(event) == []
     assert not WalletDocument.objects.exists()
 
 
@@ -185,7 +188,7 @@ def test_the_wallet_lists_issued_results_first_then_kept_documents(client, offic
     dossier = file_dossier(user, office, S.APPROVED, subject=family["minor"])
     store_result(dossier, title="Trích lục khai sinh")
     _dossier, event = mark_result_ready(dossier, office)
-    wallet.deliver_results_for_event(event)
+    my_documents.deliver_results_for_event(event)
     keep(user, kind="id_card", title="Căn cước của tôi")
     keep(family["stranger"], title="Giấy tờ của người khác")
     client.force_login(user)
@@ -209,7 +212,7 @@ def test_the_wallet_costs_the_same_queries_however_many_documents(
         for _ in range(n):
             dossier = file_dossier(user, office, S.APPROVED, subject=family["minor"])
             store_result(dossier)
-            wallet.deliver_results_for_event(mark_result_ready(dossier, office)[1])
+            my_documents.deliver_results_for_event(mark_result_ready(dossier, office)[1])
             keep(user)
 
     grow(1)
@@ -273,7 +276,7 @@ def test_a_kind_outside_the_list_is_refused(client, family):
     assert response.status_code == 400
     assert not WalletDocument.objects.exists()
     with pytest.raises(ValidationFailed):
-        wallet.wallet_keep(owner=family["father_user"], upload=pdf_upload(), kind="passport")
+        my_documents.wallet_keep(owner=family["father_user"], upload=pdf_upload(), kind="passport")
 
 
 def test_a_kept_document_is_deleted_with_its_file(
@@ -298,7 +301,7 @@ def test_an_issued_result_and_a_document_given_in_a_dossier_stay(client, office,
     user = family["father_user"]
     dossier = file_dossier(user, office, S.APPROVED)
     store_result(dossier)
-    wallet.deliver_results_for_event(mark_result_ready(dossier, office)[1])
+    my_documents.deliver_results_for_event(mark_result_ready(dossier, office)[1])
     issued = WalletDocument.objects.get()
     given = keep(user)
     other = file_dossier(user, office, S.SUPPLEMENT_REQUESTED)
@@ -311,7 +314,7 @@ def test_an_issued_result_and_a_document_given_in_a_dossier_stay(client, office,
     assert "stays in your wallet" in response.text
     assert WalletDocument.objects.count() == 2
     with pytest.raises(ConflictError) as info:
-        wallet.wallet_remove(owner=user, document=issued)
+        my_documents.wallet_remove(owner=user, document=issued)
     assert info.value.code == "issued_document"
 
 
@@ -319,7 +322,7 @@ def test_an_issued_result_downloads_as_the_dossiers_pdf(client, office, family):
     user = family["father_user"]
     dossier = file_dossier(user, office, S.APPROVED)
     store_result(dossier)
-    wallet.deliver_results_for_event(mark_result_ready(dossier, office)[1])
+    my_documents.deliver_results_for_event(mark_result_ready(dossier, office)[1])
     issued = WalletDocument.objects.get()
     client.force_login(user)
     response = client.get(f"/me/documents/{issued.pk}/")
@@ -333,7 +336,7 @@ def test_another_citizen_gets_404_on_every_wallet_url(client, office, family):
     kept = keep(owner)
     dossier = file_dossier(owner, office, S.APPROVED)
     store_result(dossier)
-    wallet.deliver_results_for_event(mark_result_ready(dossier, office)[1])
+    my_documents.deliver_results_for_event(mark_result_ready(dossier, office)[1])
     issued = WalletDocument.objects.get(source="issued")
     client.force_login(family["stranger"])
 

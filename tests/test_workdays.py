@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from onecounter.models import CalendarDay
-from onecounter.services import calendar_seed
-from onecounter.workdays import WorkCalendar
+from workdays.calendar import WorkCalendar
+from workdays.models import CalendarDay
+from workdays.services import calendar_seed
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 pytestmark = pytest.mark.django_db

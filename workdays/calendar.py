@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from workdays.models import CalendarDay
+
 CUT_OFF = dt.time(15, 0)
 
 
@@ -27,8 +29,6 @@ class WorkCalendar:
 
     @classmethod
     def load(cls, start: dt.date | None = None, end: dt.date | None = None) -> WorkCalendar:
-        from onecounter.models import CalendarDay
-
         days = CalendarDay.objects.all()
         if start:
             days = days.filter(date__gte=start)

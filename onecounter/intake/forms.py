@@ -1,6 +1,7 @@
 """Forms of online filing that are not the procedure's own questions (those
 come from the procedure's handler): where and for whom, the documents, the
-declaration. Forms only check and shape input; ``onecounter.filing`` decides.
+declaration. Forms only check and shape input; ``onecounter.intake.drafts`` and
+``onecounter.intake.attachments`` decide.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from citizens.models import Agency, Person
-from onecounter.filing import DocumentSlot
+from onecounter.intake.plan import DocumentSlot
 from onecounter.models import WalletDocument
 
 MYSELF = "self"

@@ -125,7 +125,9 @@ class HttpSmsProvider:
 
 
 def sms_provider() -> SmsProvider:
-    path = getattr(settings, "EGOV_SMS_PROVIDER", "onecounter.notifications.LoggingSmsProvider")
+    path = getattr(
+        settings, "EGOV_SMS_PROVIDER", "onecounter.notifications.services.LoggingSmsProvider"
+    )
     return import_string(path)()
 
 

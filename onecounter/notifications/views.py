@@ -6,7 +6,7 @@ are shown. Each links to the public tracking page with the code filled in.
 Cost: the same few queries whatever the number of notices (count, page,
 one UPDATE for the unread ones on the page).
 
-Mounted by ``views_public.urlpatterns`` (namespace ``tracking``) at
+Mounted by ``onecounter.urls`` with the tracking pages (namespace ``tracking``) at
 ``me/notices/``: URL name ``tracking:notices``.
 """
 

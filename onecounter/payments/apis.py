@@ -19,10 +19,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from egov.errors import NotFoundError
+from egov.errors import ErrorSerializer, NotFoundError
+from egov.http import client_ip
 from onecounter.models import Payment
 from onecounter.payments import base, selectors, services
-from onecounter.views_public import client_ip
 
 
 class OnlinePaymentSerializer(serializers.ModelSerializer):
@@ -52,12 +52,6 @@ class PaymentStartSerializer(serializers.Serializer):
     )
 
 
-class PaymentErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    data = serializers.DictField()
-
-
 class MyDossierPaymentsApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
@@ -79,16 +73,16 @@ class MyDossierPaymentsApi(APIView):
         request=None,
         responses={
             201: PaymentStartSerializer,
-            403: OpenApiResponse(PaymentErrorSerializer, description="Not signed in."),
+            403: OpenApiResponse(ErrorSerializer, description="Not signed in."),
             404: OpenApiResponse(
-                PaymentErrorSerializer, description="`not_found`: not one of your dossiers."
+                ErrorSerializer, description="`not_found`: not one of your dossiers."
             ),
             409: OpenApiResponse(
-                PaymentErrorSerializer,
+                ErrorSerializer,
                 description="`not_payable`: free, already paid, or no longer a draft.",
             ),
             429: OpenApiResponse(
-                PaymentErrorSerializer,
+                ErrorSerializer,
                 description="`too_many_attempts`: too many attempts for this dossier just now.",
             ),
         },

@@ -22,16 +22,15 @@ from __future__ import annotations
 import abc
 import hashlib
 import hmac
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote_plus
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from egov.codes import ErrorCode
 from egov.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -119,15 +118,9 @@ def enabled_names() -> set[str]:
 
 def get_provider(name: str) -> Provider:
     if name not in enabled_names():
-        raise NotFoundError(code="unknown_provider")
+        raise NotFoundError(code=ErrorCode.UNKNOWN_PROVIDER)
     return import_string(PROVIDERS[name])()
 
 
 def default_provider() -> Provider:
     return get_provider(settings.EGOV_PAYMENT_PROVIDER)
-
-
-def new_reference() -> str:
-    """Unique and unguessable, letters and digits only (gateways accept nothing
-    else): the Hà Nội date and 12 random hex digits, e.g. ``260304A1B2C3D4E5F6``."""
-    return f"{timezone.localdate():%y%m%d}{secrets.token_hex(6).upper()}"

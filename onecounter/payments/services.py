@@ -17,7 +17,7 @@ racing on two processes):
   second, different payment succeeding for a paid dossier is recorded as
   ``duplicate_payment`` (its transaction kept, for a refund) and not applied.
 - After commit, ``tasks.after_payment`` submits the draft with
-  ``onecounter.filing.submit_online`` (idempotent) and renders the fee receipt;
+  ``onecounter.intake.drafts.submit_online`` (idempotent) and renders the fee receipt;
   ``tasks.sweep_paid_payments`` redoes that for any paid payment left behind.
 """
 
@@ -37,11 +37,18 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 
 from citizens.models import User
+from egov.codes import ErrorCode
 from egov.errors import ConflictError, DomainError, NotFoundError
 from egov.queue import enqueue
-from onecounter.models import Dossier, DossierDocument, DossierStatus, Payment, PaymentCallback
+from onecounter.models import (
+    Dossier,
+    DossierDocument,
+    DossierStatus,
+    Payment,
+    PaymentCallback,
+    new_payment_reference,
+)
 from onecounter.payments import base
-from onecounter.payments.base import new_reference
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +60,7 @@ ATTEMPTS_WINDOW = dt.timedelta(minutes=15)
 
 
 class TooManyAttempts(DomainError):
-    code = "too_many_attempts"
+    code = ErrorCode.TOO_MANY_ATTEMPTS
     http_status = status.HTTP_429_TOO_MANY_REQUESTS
     default_message = _("Too many payment attempts for this dossier. Try again in a few minutes.")
 
@@ -104,15 +111,15 @@ def payment_required(dossier: Dossier) -> bool:
     """Whether the dossier must be paid online before it is submitted: an online
     dossier of a full-online procedure with a fee (as its handler works it out
     from the answers, e.g. a late registration's), not yet paid."""
-    from onecounter import filing
+    from onecounter.intake import drafts
 
-    return dossier.channel == Dossier.Channel.ONLINE and filing.payment_required(dossier)
+    return dossier.channel == Dossier.Channel.ONLINE and drafts.payment_required(dossier)
 
 
 def _amount(dossier: Dossier) -> int:
-    from onecounter import filing
+    from onecounter.intake import drafts
 
-    return filing.online_fee(dossier)
+    return drafts.online_fee(dossier)
 
 
 @transaction.atomic
@@ -138,7 +145,7 @@ def payment_start(
     if locked.status != DossierStatus.DRAFT or not payment_required(locked):
         raise ConflictError(
             _("There is nothing to pay for this dossier."),
-            code="not_payable",
+            code=ErrorCode.NOT_PAYABLE,
             data={"status": locked.status, "paid": locked.paid_at is not None},
         )
     recent = locked.payments.filter(created_at__gte=timezone.now() - ATTEMPTS_WINDOW)
@@ -148,7 +155,7 @@ def payment_start(
     payment = Payment.objects.create(
         dossier=locked,
         provider=provider.name,
-        reference=new_reference(),
+        reference=new_payment_reference(),
         amount=_amount(locked),
         currency="VND",
     )
@@ -271,17 +278,17 @@ def enqueue_after_payment(payment_id) -> bool:
 
 
 def payment_submit(*, payment: Payment) -> Dossier:
-    """Send the paid draft to the one-stop desk with ``filing.submit_online``
+    """Send the paid draft to the one-stop desk with ``drafts.submit_online``
     (idempotent: a dossier already sent comes back as it is). A draft that is
     not ready to be sent stays a draft: retrying would not help, and the
     citizen can send it from the filing flow, already paid."""
-    from onecounter import filing
+    from onecounter.intake import drafts
 
     dossier = Dossier.objects.select_related("applicant").get(pk=payment.dossier_id)
     if dossier.status != DossierStatus.DRAFT or payment.status != Payment.Status.PAID:
         return dossier
     try:
-        return filing.submit_online(dossier=dossier, actor=dossier.applicant)
+        return drafts.submit_online(dossier=dossier, actor=dossier.applicant)
     except DomainError as exc:
         logger.warning("paid dossier %s not submitted: %s", dossier.pk, exc.code)
         return dossier
@@ -291,7 +298,7 @@ def payment_after_paid(*, payment: Payment) -> DossierDocument | None:
     """Submit the paid draft and issue its fee receipt. Safe to run twice and
     late: the submission is idempotent and the receipt is rendered once. Returns
     the receipt, or ``None`` while the dossier is not sent yet."""
-    from onecounter import slips
+    from onecounter.payments import receipts  # the PDF machinery, loaded when needed
 
     payment = Payment.objects.get(pk=payment.pk)
     if payment.status != Payment.Status.PAID:
@@ -299,17 +306,17 @@ def payment_after_paid(*, payment: Payment) -> DossierDocument | None:
     dossier = payment_submit(payment=payment)
     if dossier.status == DossierStatus.DRAFT or not dossier.code:
         return None
-    return slips.render_fee_receipt(payment)
+    return receipts.render_fee_receipt(payment)
 
 
 def fee_receipt(payment: Payment) -> DossierDocument | None:
     """The payment's fee receipt, rendered now if it is still missing."""
-    from onecounter import slips
+    from onecounter.payments import receipts
 
     document = DossierDocument.objects.filter(
         dossier_id=payment.dossier_id,
         kind=DossierDocument.Kind.FEE_RECEIPT,
-        key=slips.fee_receipt_key(payment),
+        key=receipts.fee_receipt_key(payment),
     ).first()
     if document is not None and document.file:
         return document

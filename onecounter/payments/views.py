@@ -29,11 +29,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from egov.errors import ConflictError, NotFoundError
-from onecounter import filing, slips
+from egov.http import client_ip
+from onecounter.intake import drafts
 from onecounter.models import Dossier, DossierStatus, Payment
 from onecounter.payments import base, selectors, services
 from onecounter.payments import test as test_gateway_provider
-from onecounter.views_public import client_ip
+from onecounter.slips import issue as slips
 from procedures.views import money
 
 app_name = "payments"
@@ -90,7 +91,7 @@ def _start_page(
             "procedure": dossier.procedure,
             "payable": _payable(dossier),
             "amount_text": money(
-                filing.online_fee(dossier)
+                drafts.online_fee(dossier)
                 if dossier.status == DossierStatus.DRAFT
                 else dossier.fee or dossier.procedure.fee_online
             ),

@@ -28,7 +28,6 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
-    inline_serializer,
 )
 from rest_framework import generics, permissions, serializers
 from rest_framework.authentication import SessionAuthentication
@@ -39,9 +38,9 @@ from rest_framework.views import APIView
 from citizens import permissions as staff_permissions
 from citizens.agency_api import AgencySystemAuthentication
 from citizens.models import Agency
-from egov.errors import NotFoundError, PermissionDeniedError, ValidationFailed
+from egov.codes import ErrorCode
+from egov.errors import ErrorSerializer, NotFoundError, PermissionDeniedError, ValidationFailed
 from onecounter import selectors, transitions
-from onecounter.forms import QueueFilterForm
 from onecounter.models import (
     ApologySlip,
     Dossier,
@@ -50,6 +49,7 @@ from onecounter.models import (
     DossierStatus,
     SupplementRequest,
 )
+from onecounter.processing.forms import QueueFilterForm
 from onecounter.transitions import perform
 
 ACTION_NAMES = sorted(transitions.ACTIONS)
@@ -280,21 +280,14 @@ class ActionInputSerializer(serializers.Serializer):
             if officer is None:
                 raise ValidationFailed(
                     _("Choose an officer of this agency."),
-                    code="not_an_officer",
+                    code=ErrorCode.NOT_AN_OFFICER,
                     data={"officer": [str(officer_id)]},
                 )
             data["officer"] = officer
         return data
 
 
-ERROR_RESPONSE = inline_serializer(
-    "DossierError",
-    {
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "data": serializers.DictField(),
-    },
-)
+ERROR_RESPONSE = ErrorSerializer
 CODE_PARAMETER = OpenApiParameter(
     "code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The agency's code, e.g. UBLB."
 )
@@ -414,7 +407,7 @@ class DossierActionApi(APIView):
         agency = _agency(request, code)
         dossier = _dossier(agency, pk)
         if action not in transitions.ACTIONS:
-            raise NotFoundError(code="unknown_action")
+            raise NotFoundError(code=ErrorCode.UNKNOWN_ACTION)
         serializer = ActionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         perform(

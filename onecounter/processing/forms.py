@@ -1,5 +1,6 @@
 """Forms of the one-stop back office: queue filters, the action forms of the
-dossier page and the counter-intake steps.
+dossier page and the counter-intake steps (the procedure's own questions at
+the counter are the intake plan's: ``onecounter.intake.plan.counter_form_class``).
 
 Forms only check what was typed and turn it into the arguments of
 ``transitions.perform`` or ``services.counter_intake``; the state machine and
@@ -413,23 +414,3 @@ class IntakeContactForm(forms.Form):
         if value and not (9 <= len(value.lstrip("+")) <= 15):
             raise ValidationError(_("Enter a phone number of 9 to 15 digits."), code="phone")
         return value
-
-
-class PaperCheckedField(forms.BooleanField):
-    """Stands in for a file question at the counter: the clerk has seen the paper original."""
-
-
-def counter_form_class(form_class: type[forms.Form]) -> type[forms.Form]:
-    """The handler's form for the counter: each file question becomes a tick box
-    "the paper original was checked" (files are not scanned at the counter)."""
-    replaced: dict[str, forms.Field] = {}
-    for name, field in form_class.base_fields.items():
-        if isinstance(field, forms.FileField):
-            replaced[name] = PaperCheckedField(
-                label=field.label,
-                help_text=_("Tick when you have checked the paper original at the counter."),
-                required=field.required,
-            )
-    if not replaced:
-        return form_class
-    return type("Counter" + form_class.__name__, (form_class,), replaced)

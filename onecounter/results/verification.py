@@ -1,32 +1,29 @@
-"""Results anyone can verify: each result document's identity, its public view,
-its revocation and its replacement.
+"""Results anyone can verify: each result document's identity and its public
+view (their revocation and replacement are ``onecounter.results.services``).
 
-When a result is first issued (``onecounter.slips._issue`` for a RESULT),
+When a result is first issued (``onecounter.results.rendering``),
 ``document_mark_issued`` gives it, once and for good:
 
 - ``verify_token``: ``secrets.token_urlsafe(32)`` (256 random bits), printed as
   a QR code of ``<EGOV_PUBLIC_BASE_URL>/verify/<token>``;
 - ``number``: ``<n>/<year>/<suffix>``, numbered per issuing agency, year and
-  kind of result (e.g. ``12/2026/TLKS`` for a birth certificate extract), the
-  next one after the highest given (unique, not necessarily gap-free);
+  series (the result's ``ResultSpec.number_suffix``, e.g. ``12/2026/TLKS`` for
+  a birth certificate extract), the next one after the highest given (unique,
+  not necessarily gap-free);
 - ``issued_by``: the agency that decided it; ``holder``: whom it is about;
 - ``created_at``: the moment of issue (the date printed on it).
 
 These are written in the same transaction as the stored PDF, so a rendering
 that fails leaves nothing behind, and nothing changes them afterwards:
-rendering the PDF again (``document_rerender``) keeps the token, the number
-and the date of issue.
+rendering the PDF again (``services.document_rerender``) keeps the token, the
+number and the date of issue.
 
-The public sees (``public_view``) only the kind, the number, the date, the
-issuing agency, the holder's initials and year of birth, and whether the
-document was revoked or replaced. Each view is logged (``DocumentVerification``,
-with a keyed hash of the client address, never the address itself).
-
-``document_revoke`` and ``document_replace`` are for the head of the issuing
-agency (and site administrators). A replacement is a new document of the same
-dossier and kind, rendered at once with a new token and number; the old one
-keeps its file, points at the new one (``replaced_by``) and is renamed
-``<kind>~<n>`` so that the current document is always keyed by its kind.
+The public sees (``public_view``) only the kind (the spec's ``label``, in the
+reader's language), the number, the date, the issuing agency, the holder's
+initials and year of birth, and whether the document was revoked or replaced.
+Each view is logged (``DocumentVerification``, with a keyed hash of the client
+address, never the address itself). Revoking and replacing are for the head of
+the issuing agency and site administrators (``may_manage``).
 """
 
 from __future__ import annotations
@@ -37,21 +34,19 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import IntegerField, Max, Value
 from django.db.models.functions import Cast, Left, StrIndex
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from citizens.models import Agency, Person, Role, User
 from citizens.permissions import roles_in
-from egov.errors import ConflictError, PermissionDeniedError, ValidationFailed
-from onecounter.models import DocumentVerification, DossierDocument, WalletDocument
+from onecounter.models import DocumentVerification, DossierDocument
+from onecounter.results.specs import spec_of_document
 
 Kind = DossierDocument.Kind
 Outcome = DocumentVerification.Outcome
@@ -59,26 +54,6 @@ Outcome = DocumentVerification.Outcome
 TOKEN_BYTES = 32
 # secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet.
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
-# A superseded document's key: "<kind>~<n>" (see document_replace).
-REPLACED_SEPARATOR = "~"
-
-NUMBER_SUFFIXES = {
-    "birth_certificate": "TLKS",  # trích lục khai sinh
-    "residence_confirmation": "XNCT",  # xác nhận thông tin về cư trú
-    "health_insurance_card": "BHYT",  # thẻ bảo hiểm y tế
-    "rejection": "TB",  # thông báo
-}
-DEFAULT_SUFFIX = "KQ"  # kết quả giải quyết
-
-# The kinds of result in the reader's language (the printed title is Vietnamese).
-KIND_LABELS: dict[str, Any] = {
-    "birth_certificate": _("Birth certificate extract"),
-    "residence_confirmation": _("Confirmation of residence information"),
-    "health_insurance_card": _("Health-insurance card"),
-    "decision": _("Result of an administrative procedure"),
-    "rejection": _("Notice that a dossier was not resolved"),
-}
-
 
 # --- Identity of a result ----------------------------------------------------------------
 
@@ -96,15 +71,6 @@ def verify_url(token: str) -> str:
     return settings.EGOV_PUBLIC_BASE_URL.rstrip("/") + verify_path(token)
 
 
-def result_name(document: DossierDocument) -> str:
-    """The kind of result (``birth_certificate``...), also for a superseded copy."""
-    return document.key.split(REPLACED_SEPARATOR, 1)[0]
-
-
-def kind_label(name: str) -> str:
-    return str(KIND_LABELS.get(name, KIND_LABELS["decision"]))
-
-
 def _lock(key: str) -> None:
     """Serialise the numbering of one series until the transaction ends (a
     PostgreSQL advisory lock; SQLite runs one writer at a time anyway)."""
@@ -113,9 +79,9 @@ def _lock(key: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
 
 
-def next_number(agency: Agency, name: str, year: int) -> str:
-    """The next number of the agency's series for this kind and year."""
-    tail = f"/{year}/{NUMBER_SUFFIXES.get(name, DEFAULT_SUFFIX)}"
+def next_number(agency: Agency, suffix: str, year: int) -> str:
+    """The next number of the agency's series ``suffix`` (a kind of result) and year."""
+    tail = f"/{year}/{suffix}"
     _lock(f"document-number:{agency.pk}{tail}")
     highest = (
         DossierDocument.objects.filter(issued_by=agency, number__endswith=tail)
@@ -130,10 +96,11 @@ def next_number(agency: Agency, name: str, year: int) -> str:
 
 
 def document_mark_issued(
-    document: DossierDocument, *, issuer: Agency, holder: Person | None
+    document: DossierDocument, *, issuer: Agency, holder: Person | None, suffix: str
 ) -> DossierDocument:
-    """Give a result its token, number, issuer, holder and date of issue, once.
-    Called under the document's row lock, in the transaction that stores its PDF."""
+    """Give a result its token, number (in the series ``suffix``), issuer,
+    holder and date of issue, once. Called under the document's row lock, in
+    the transaction that stores its PDF."""
     if document.verify_token:
         return document
     now = timezone.now()
@@ -141,7 +108,7 @@ def document_mark_issued(
     document.issued_by = issuer
     document.holder = holder
     document.created_at = now
-    document.number = next_number(issuer, result_name(document), timezone.localdate(now).year)
+    document.number = next_number(issuer, suffix, timezone.localdate(now).year)
     document.save(update_fields=["verify_token", "issued_by", "holder", "created_at", "number"])
     return document
 
@@ -192,7 +159,7 @@ def find_document(token: str) -> DossierDocument | None:
     return (
         DossierDocument.objects.filter(verify_token=candidate, kind=Kind.RESULT)
         .exclude(file="")
-        .select_related("issued_by", "holder", "replaced_by")
+        .select_related("issued_by", "holder", "replaced_by", "dossier__procedure")
         .first()
     )
 
@@ -200,10 +167,10 @@ def find_document(token: str) -> DossierDocument | None:
 def public_view(document: DossierDocument) -> PublicDocument:
     holder = document.holder
     replacement = document.replaced_by
-    name = result_name(document)
+    spec = spec_of_document(document)
     return PublicDocument(
-        kind=name,
-        kind_label=kind_label(name),
+        kind=spec.name,
+        kind_label=str(spec.label),
         title=document.title,
         number=document.number,
         issued_on=issued_on(document),
@@ -281,7 +248,7 @@ def record_lookup(address: str, *, found: bool) -> None:
         _count(failures, window)
 
 
-# --- Revocation and replacement -------------------------------------------------------------
+# --- Who may revoke or replace -------------------------------------------------------------
 
 
 def may_manage(user: User, document: DossierDocument) -> bool:
@@ -291,108 +258,3 @@ def may_manage(user: User, document: DossierDocument) -> bool:
     if user.is_superuser:
         return True
     return Role.HEAD in roles_in(user, document.issued_by)
-
-
-def _locked(document: DossierDocument, actor: User) -> DossierDocument:
-    locked = (
-        DossierDocument.objects.select_for_update(of=("self",))
-        .select_related("issued_by", "dossier")
-        .get(pk=document.pk)
-    )
-    if locked.kind != Kind.RESULT or not locked.verify_token:
-        raise ConflictError(
-            _("Only an issued result can be revoked or replaced."), code="not_a_result"
-        )
-    if not may_manage(actor, locked):
-        raise PermissionDeniedError(
-            _("Only the head of the issuing agency can revoke or replace this document.")
-        )
-    if locked.revoked_at is not None:
-        raise ConflictError(_("This document has been revoked already."), code="already_revoked")
-    if locked.replaced_by_id is not None:
-        raise ConflictError(_("This document has been replaced already."), code="already_replaced")
-    return locked
-
-
-def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        message = _("Give the reason.")
-        raise ValidationFailed(
-            message, data={"reason": [{"message": str(message), "code": "required"}]}
-        )
-    return reason[:1000]
-
-
-@transaction.atomic
-def document_revoke(document: DossierDocument, actor: User, reason: str) -> DossierDocument:
-    """Revoke an issued result: its verification page says so, with the date and
-    the reason (shown to the public). Final; 409 when done already."""
-    reason = _reason(reason)
-    locked = _locked(document, actor)
-    locked.revoked_at = timezone.now()
-    locked.revoked_reason = reason
-    locked.save(update_fields=["revoked_at", "revoked_reason"])
-    return locked
-
-
-@transaction.atomic
-def document_replace(document: DossierDocument, actor: User, reason: str) -> DossierDocument:
-    """Issue a new copy of the result from the current records (e.g. after a
-    correction), with a new token and number, and supersede the old one. The
-    old document keeps its file; its verification page names the new one. The
-    applicant's wallet entry now holds the new document, unless the old one was
-    given in a dossier (then that entry stays, and a new entry is added)."""
-    from onecounter import slips
-
-    reason = _reason(reason)
-    old = _locked(document, actor)
-    name = result_name(old)
-    superseded = DossierDocument.objects.filter(
-        dossier_id=old.dossier_id, kind=Kind.RESULT, key__startswith=f"{name}{REPLACED_SEPARATOR}"
-    ).count()
-    old.key = f"{name}{REPLACED_SEPARATOR}{superseded + 1}"
-    old.save(update_fields=["key"])
-    new = slips.render_result(old.dossier, name, replaces=old)
-    old.replaced_by = new
-    old.revoked_reason = reason  # why it was superseded (not shown to the public)
-    old.save(update_fields=["replaced_by", "revoked_reason"])
-    _move_wallet_entries(old, new)
-    return new
-
-
-def _move_wallet_entries(old: DossierDocument, new: DossierDocument) -> None:
-    from onecounter.models import Attachment
-
-    for entry in WalletDocument.objects.select_for_update().filter(document=old):
-        if Attachment.objects.filter(wallet_document=entry).exists():
-            WalletDocument.objects.get_or_create(
-                owner_id=entry.owner_id,
-                document=new,
-                defaults={
-                    "person_id": entry.person_id,
-                    "kind": entry.kind,
-                    "title": new.title[:200] or entry.title,
-                    "source": entry.source,
-                    "issued_by_id": new.issued_by_id,
-                    "dossier_id": entry.dossier_id,
-                },
-            )
-        else:
-            entry.document = new
-            entry.issued_by_id = new.issued_by_id
-            entry.save(update_fields=["document", "issued_by"])
-
-
-@transaction.atomic
-def document_rerender(document: DossierDocument, actor: User) -> DossierDocument:
-    """Render the PDF of an issued result again (e.g. after a fix to its
-    template): the same token, number and date of issue. Site administrators only."""
-    from onecounter import slips
-
-    if not (actor.is_authenticated and actor.is_superuser):
-        raise PermissionDeniedError()
-    locked = DossierDocument.objects.select_for_update(of=("self",)).get(pk=document.pk)
-    if locked.kind != Kind.RESULT or not locked.verify_token:
-        raise ConflictError(_("Only an issued result can be rendered again."), code="not_a_result")
-    return slips.rerender_result(locked)

@@ -10,7 +10,7 @@ shared caches, and sends no referrer (the address holds the token).
 An unknown and a malformed token answer the same 404 page ("No document with
 this code") after the same single query, and are logged nowhere; each found
 document's check is logged (``DocumentVerification``). Checks are throttled
-per client address like public tracking (see ``onecounter.verification``).
+per client address like public tracking (see ``onecounter.results.verification``).
 
 URLs (namespace ``verify``, mounted at the root):
     verify/<token>                              page              the public page
@@ -42,10 +42,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from citizens.views import staff_required
-from egov.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
-from onecounter import selectors, slips, verification
+from egov.codes import ErrorCode
+from egov.errors import (
+    ConflictError,
+    DomainError,
+    ErrorSerializer,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from egov.http import client_ip
+from onecounter import selectors
 from onecounter.models import DossierDocument
-from onecounter.views_public import client_ip
+from onecounter.results import services, verification
+from onecounter.slips.documents import document_response
 
 NOT_FOUND = _("No document with this code")
 THROTTLED = _("Too many checks. For your security, try again later.")
@@ -201,7 +210,7 @@ def document_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 def document_pdf(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     document = _staff_document(request, pk)
     try:
-        return slips.document_response(document)
+        return document_response(document)
     except FileNotFoundError as exc:
         raise Http404 from exc
 
@@ -237,7 +246,7 @@ def document_revoke(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         request,
         pk,
         RevokeForm,
-        verification.document_revoke,
+        services.document_revoke,
         gettext_now("Document %(number)s is revoked."),
     )
 
@@ -249,7 +258,7 @@ def document_replace(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         request,
         pk,
         ReplaceForm,
-        verification.document_replace,
+        services.document_replace,
         gettext_now("The replacement, document %(number)s, is issued."),
     )
 
@@ -292,12 +301,6 @@ class VerifiedDocumentSerializer(serializers.Serializer):
     replaced_by_issued_on = serializers.DateField(allow_null=True)
 
 
-class VerifyErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="`document_not_found` or `throttled`.")
-    message = serializers.CharField()
-    data = serializers.DictField()
-
-
 class VerifyDocumentApi(APIView):
     """Public: no authentication, no CSRF."""
 
@@ -321,8 +324,8 @@ class VerifyDocumentApi(APIView):
         ),
         responses={
             200: VerifiedDocumentSerializer,
-            404: OpenApiResponse(VerifyErrorSerializer, description="`document_not_found`: no document has this code."),
-            429: OpenApiResponse(VerifyErrorSerializer, description="`throttled`: too many checks; see `Retry-After`."),
+            404: OpenApiResponse(ErrorSerializer, description="`document_not_found`: no document has this code."),
+            429: OpenApiResponse(ErrorSerializer, description="`throttled`: too many checks; see `Retry-After`."),
         },
     )  # fmt: skip
     def get(self, request: Request, token: str) -> Response:
@@ -334,7 +337,7 @@ class VerifyDocumentApi(APIView):
         document = verification.find_document(token)
         verification.record_lookup(address, found=document is not None)
         if document is None:
-            raise NotFoundError(NOT_FOUND, code="document_not_found")
+            raise NotFoundError(NOT_FOUND, code=ErrorCode.DOCUMENT_NOT_FOUND)
         verification.verification_log(
             document, address=address, user_agent=request.headers.get("User-Agent", "")
         )

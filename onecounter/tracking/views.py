@@ -1,4 +1,4 @@
-"""Public tracking of a dossier by its code, and the citizen's notices.
+"""Public tracking of a dossier by its code.
 
 Anyone holding a receipt can see where a dossier is: its code plus the last 4
 digits of the applicant's phone number or personal ID number. The answer holds
@@ -15,7 +15,7 @@ the throttle says nothing about whether a code exists either.
 
 URLs (namespace ``tracking``):
     track/          track     the form (GET, ``?code=`` prefills it); the answer (POST)
-    me/notices/     notices   the signed-in citizen's notices (views_notices)
+    me/notices/     notices   the signed-in citizen's notices (onecounter.notifications.views)
 and, in the API (egov/api.py), ``GET /api/v1/tracking/?code=&digits=``.
 """
 
@@ -27,7 +27,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from allauth.account.adapter import get_adapter
 from django import forms
 from django.conf import settings
 from django.core.cache import cache
@@ -45,10 +44,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from egov.errors import NotFoundError, ValidationFailed
-from onecounter import views_notices
+from egov.codes import ErrorCode
+from egov.errors import ErrorSerializer, NotFoundError, ValidationFailed
+from egov.http import client_ip
 from onecounter.models import ApologySlip, Dossier, DossierEvent, SupplementRequest
 from onecounter.models import DossierStatus as S
+from onecounter.selectors import PUBLIC_STATUS, public_status
 
 CODE_RE = re.compile(r"^[A-Z0-9]{2,12}-\d{6}-\d{4,6}$")
 DIGITS_RE = re.compile(r"^\d{4}$")
@@ -57,20 +58,6 @@ DIGITS_RE = re.compile(r"^\d{4}$")
 # Each internal status has a public key and label. Internal review (a proposed
 # decision awaiting signature) is simply "in processing" to the public.
 
-PUBLIC_STATUS: dict[str, tuple[str, Any]] = {
-    S.SUBMITTED: ("submitted", _("submitted, awaiting receipt")),
-    S.SUPPLEMENT_REQUESTED: ("incomplete", _("incomplete: documents missing")),
-    S.REFUSED: ("refused", _("not accepted")),
-    S.RECEIVED: ("received", _("received")),
-    S.IN_PROCESSING: ("in_processing", _("in processing")),
-    S.PROPOSED: ("in_processing", _("in processing")),
-    S.AWAITING_SUPPLEMENT: ("awaiting_documents", _("waiting for your documents")),
-    S.APPROVED: ("approved", _("approved")),
-    S.REJECTED: ("rejected", _("rejected")),
-    S.RESULT_READY: ("result_ready", _("result ready")),
-    S.RETURNED: ("returned", _("result returned")),
-    S.WITHDRAWN: ("withdrawn", _("withdrawn")),
-}
 PUBLIC_KEYS = sorted({key for key, _label in PUBLIC_STATUS.values()})
 
 NEXT_STEP: dict[str, Any] = {
@@ -100,10 +87,6 @@ NEXT_STEP: dict[str, Any] = {
 # (the same rule as the back office's "late" flag).
 CLOCK_RUNNING = {S.RECEIVED, S.IN_PROCESSING, S.PROPOSED, S.APPROVED, S.REJECTED}
 FINISHED = {S.REFUSED, S.RETURNED, S.WITHDRAWN}
-
-
-def public_status(status: str) -> tuple[str, Any]:
-    return PUBLIC_STATUS.get(status, ("submitted", PUBLIC_STATUS[S.SUBMITTED][1]))
 
 
 @dataclass(frozen=True)
@@ -319,11 +302,6 @@ def record_failure(ip: str, code: str) -> None:
             cache.add(key, 1, timeout=window)
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The client's address, behind ``ALLAUTH_TRUSTED_PROXY_COUNT`` proxies."""
-    return get_adapter(request).get_client_ip(request)
-
-
 # --- Form ----------------------------------------------------------------------------
 
 
@@ -421,7 +399,6 @@ def track(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("track/", track, name="track"),
-    *views_notices.urlpatterns,
 ]
 
 
@@ -473,12 +450,6 @@ class TrackingSerializer(serializers.Serializer):
     timeline = TimelineStepSerializer(many=True)
 
 
-class TrackingErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="`invalid`, `not_found` or `throttled`.")
-    message = serializers.CharField()
-    data = serializers.DictField(help_text="For `invalid`: the problems of each parameter.")
-
-
 class TrackingView(APIView):
     """Public: no authentication, no CSRF."""
 
@@ -513,9 +484,9 @@ class TrackingView(APIView):
         ],
         responses={
             200: TrackingSerializer,
-            400: OpenApiResponse(TrackingErrorSerializer, description="`invalid`: a parameter is missing or malformed."),
-            404: OpenApiResponse(TrackingErrorSerializer, description="`not_found`: no dossier matches this code and these digits."),
-            429: OpenApiResponse(TrackingErrorSerializer, description="`throttled`: too many failed lookups; see `Retry-After`."),
+            400: OpenApiResponse(ErrorSerializer, description="`invalid`: a parameter is missing or malformed."),
+            404: OpenApiResponse(ErrorSerializer, description="`not_found`: no dossier matches this code and these digits."),
+            429: OpenApiResponse(ErrorSerializer, description="`throttled`: too many failed lookups; see `Retry-After`."),
         },
     )  # fmt: skip
     def get(self, request: Request) -> Response:
@@ -526,13 +497,13 @@ class TrackingView(APIView):
         form = TrackForm(request.query_params)
         if not form.is_valid():
             raise ValidationFailed(
-                code="invalid",
+                code=ErrorCode.INVALID,
                 data={name: [str(e) for e in errors] for name, errors in form.errors.items()},
             )
         dossier = find_dossier(form.cleaned_data["code"], form.cleaned_data["digits"])
         if dossier is None:
             record_failure(ip, form.cleaned_data["code"])
-            raise NotFoundError(NOT_FOUND, code="not_found")
+            raise NotFoundError(NOT_FOUND, code=ErrorCode.NOT_FOUND)
         response = Response(TrackingSerializer(public_view(dossier)).data)
         response["Cache-Control"] = "no-store"
         return response

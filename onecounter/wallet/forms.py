@@ -2,7 +2,7 @@
 withdrawing, rating, keeping a document in the wallet.
 
 The forms check what the citizen typed and chose; the files themselves are
-checked by the services (``egov.uploads.clean_document`` in ``onecounter.wallet``),
+checked by the services (``egov.uploads.clean_document`` in ``onecounter.wallet.services``),
 whose refusals the views show next to the file box.
 """
 
@@ -15,7 +15,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from onecounter.models import SupplementRequest, WalletDocument
-from onecounter.wallet import KEPT_KINDS, SuppliedItem, kind_label
+from onecounter.wallet.documents import KEPT_KINDS, kind_label
+from onecounter.wallet.services import SuppliedItem
 
 ACCEPTED_DOCUMENTS = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 FILE_HINT = _("PDF, JPEG or PNG, up to 10 MB.")

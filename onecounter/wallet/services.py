@@ -1,5 +1,5 @@
-"""The citizen's own side of the one-stop intake: their dossiers and their
-document wallet ("My dossiers", "My documents").
+"""The citizen's own side of the one-stop intake: their dossiers ("My
+dossiers"); their document wallet is ``onecounter.wallet.documents``.
 
 Who sees what
     A signed-in citizen sees the dossiers they applied for (``applicant``),
@@ -20,16 +20,12 @@ Reads (fixed number of queries whatever the number of rows)
     ``my_attachment(user, ...)``     one uploaded file of such a dossier
     ``dossier_results(dossier, user)``  its results and those of the dossiers handed on from it
     ``asked_now(dossier)``           what is asked of the citizen now, in plain words
-    ``wallet_documents(owner)``      the wallet, issued results first
 
 Writes (keyword-only, atomic)
     ``supplement_answer``            answer a request for missing documents (supply / resubmit)
     ``dossier_withdraw``             withdraw with a reason, before a decision
     ``result_receive``               take a full-online result (hand_back by the applicant)
     ``rating_create``                rate a returned dossier, once
-    ``draft_delete``                 delete one's own draft
-    ``wallet_keep`` / ``wallet_remove``   documents the citizen keeps
-    ``deliver_results_for_event``    results into the applicant's wallet (``tasks.after_event``)
 
 They live together here because they are the citizen's side of the intake;
 ``onecounter.services`` and ``selectors`` hold the staff side.
@@ -40,7 +36,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import mimetypes
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -53,21 +48,21 @@ from django.db.models import (
     ExpressionWrapper,
     IntegerField,
     Prefetch,
-    ProtectedError,
     Q,
     QuerySet,
     Value,
     When,
 )
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from citizens.models import IdentityLink, Person, User
 from citizens.selectors import minor_children_of
+from egov.codes import ErrorCode
 from egov.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
+from egov.text import money
 from egov.uploads import clean_document
 from onecounter import transitions
 from onecounter.models import (
@@ -82,7 +77,7 @@ from onecounter.models import (
 )
 from onecounter.models import DossierStatus as S
 from onecounter.selectors import late_q
-from onecounter.workdays import WorkCalendar
+from workdays.calendar import WorkCalendar
 
 logger = logging.getLogger(__name__)
 
@@ -146,10 +141,6 @@ class Ask:
     deadline: dt.date | None = None
 
 
-def format_money(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".") + " ₫"
-
-
 def open_supplement(dossier: Dossier) -> SupplementRequest | None:
     """The request for missing documents still awaiting an answer (from the
     ``open_supplements`` prefetch when there is one)."""
@@ -169,7 +160,7 @@ def require_open_supplement(dossier: Dossier) -> SupplementRequest:
     if request is None:
         raise ConflictError(
             _("No documents are asked for on this dossier now."),
-            code="no_supplement_requested",
+            code=ErrorCode.NO_SUPPLEMENT_REQUESTED,
             data={"status": dossier.status},
         )
     return request
@@ -256,7 +247,8 @@ def asked_now(dossier: Dossier) -> Ask:
     if fee_due(dossier):
         return Ask(
             "pay_fee",
-            gettext("Pay the fee of %(amount)s.") % {"amount": format_money(dossier.fee)},
+            gettext("Pay the fee of %(amount)s.")
+            % {"amount": money(dossier.fee, unit="₫", language="vi")},
         )
     if status == S.RESULT_READY:
         if delivered_online(dossier) and result_documents(dossier):
@@ -431,62 +423,6 @@ def my_attachment(user: User, dossier_pk: Any, attachment_pk: Any) -> Attachment
     return attachment
 
 
-def wallet_documents(owner: User) -> QuerySet[WalletDocument]:
-    """The citizen's wallet: issued results first, then the documents they keep,
-    newest first within each."""
-    return (
-        WalletDocument.objects.filter(owner=owner)
-        .select_related("person", "issued_by", "dossier", "document")
-        .annotate(
-            issued_first=Case(
-                When(source=WalletDocument.Source.ISSUED, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("issued_first", "-created_at", "pk")
-    )
-
-
-def wallet_document_of(owner: User, pk: Any) -> WalletDocument:
-    document = (
-        WalletDocument.objects.filter(owner=owner, pk=pk)
-        .select_related("document__dossier")
-        .first()
-    )
-    if document is None:
-        raise Http404
-    return document
-
-
-def file_response(field_file, *, filename: str) -> FileResponse:
-    """A private stored file (a kept document or an upload), never cached."""
-    if not field_file:
-        raise Http404
-    try:
-        handle = field_file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    content_type = mimetypes.guess_type(field_file.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type, filename=filename)
-    patch_cache_control(response, private=True, no_store=True)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def wallet_response(document: WalletDocument) -> FileResponse:
-    """The file of a wallet document: an issued result is the dossier's PDF."""
-    from onecounter import slips
-
-    if document.document_id is not None:
-        try:
-            return slips.document_response(document.document)
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-    extension = document.file.name.rsplit(".", 1)[-1] if document.file else "pdf"
-    return file_response(document.file, filename=f"{document.kind}.{extension}")
-
-
 # --- Writes: the citizen's dossiers ---------------------------------------------------------
 
 
@@ -545,7 +481,7 @@ def supplement_answer(
             if locked.status not in AWAITING_DOCUMENTS:
                 raise ConflictError(
                     _("No documents are asked for on this dossier now."),
-                    code="no_supplement_requested",
+                    code=ErrorCode.NO_SUPPLEMENT_REQUESTED,
                     data={"status": locked.status},
                 )
             action = "resubmit" if locked.status == S.SUPPLEMENT_REQUESTED else "supply"
@@ -559,11 +495,13 @@ def supplement_answer(
             if request is None:
                 raise ConflictError(
                     _("No documents are asked for on this dossier now."),
-                    code="no_supplement_requested",
+                    code=ErrorCode.NO_SUPPLEMENT_REQUESTED,
                 )
             note = note.strip()
             if not items and not note:
-                raise ValidationFailed(_("Send the missing documents."), code="nothing_supplied")
+                raise ValidationFailed(
+                    _("Send the missing documents."), code=ErrorCode.NOTHING_SUPPLIED
+                )
             attachments = []
             for index, item in enumerate(items):
                 if item.wallet_document is not None:
@@ -584,7 +522,7 @@ def supplement_answer(
                 else:
                     raise ValidationFailed(
                         _("Choose a file or a document from your wallet."),
-                        code="item_missing",
+                        code=ErrorCode.ITEM_MISSING,
                         data={"item": index},
                     )
                 attachments.append(attachment)
@@ -614,7 +552,7 @@ def result_receive(*, actor: User, dossier: Dossier) -> Dossier:
     """The applicant takes a full-online result: the step ``hand_back``."""
     if not (delivered_online(dossier) and result_documents(dossier)):
         raise ConflictError(
-            _("This result is handed over at the one-stop desk."), code="result_not_online"
+            _("This result is handed over at the one-stop desk."), code=ErrorCode.RESULT_NOT_ONLINE
         )
     return transitions.perform(dossier, "hand_back", actor=actor)
 
@@ -634,11 +572,11 @@ def rating_create(*, user: User, dossier: Dossier, score: int | None, comment: s
     if locked.status != S.RETURNED:
         raise ConflictError(
             _("You can rate the service once the result has been handed to you."),
-            code="not_returned",
+            code=ErrorCode.NOT_RETURNED,
             data={"status": locked.status},
         )
     if Rating.objects.filter(dossier=locked).exists():
-        raise ConflictError(_("You have already rated this dossier."), code="already_rated")
+        raise ConflictError(_("You have already rated this dossier."), code=ErrorCode.ALREADY_RATED)
     if score is None or not 1 <= score <= 5:
         message = _("Choose a score from 1 to 5.")
         raise ValidationFailed(
@@ -655,231 +593,8 @@ def rating_create(*, user: User, dossier: Dossier, score: int | None, comment: s
             return Rating.objects.create(dossier=locked, user=user, score=score, comment=comment)
     except IntegrityError as exc:
         raise ConflictError(
-            _("You have already rated this dossier."), code="already_rated"
+            _("You have already rated this dossier."), code=ErrorCode.ALREADY_RATED
         ) from exc
-
-
-@transaction.atomic
-def draft_delete(*, user: User, dossier: Dossier) -> None:
-    """Delete the citizen's own draft and the files uploaded to it (after
-    commit). Anyone else's: ``NotFoundError``. A dossier that was sent: 409
-    ``not_draft`` (it can be withdrawn). A draft with a payment attempt is kept,
-    as ``filing.purge_old_drafts`` keeps it (the payment trail must stay): 409
-    ``draft_in_use``."""
-    locked = _lock(dossier)
-    if locked.applicant_id is None or locked.applicant_id != user.pk:
-        raise NotFoundError()
-    if locked.status != S.DRAFT:
-        raise ConflictError(
-            _("Only a draft can be deleted. A dossier that was sent can be withdrawn."),
-            code="not_draft",
-            data={"status": locked.status, "code": locked.code},
-        )
-    in_use = ConflictError(
-        _(
-            "A payment was made for this draft, so it cannot be deleted. "
-            "Send it, or ask the one-stop desk."
-        ),
-        code="draft_in_use",
-    )
-    if locked.payments.exists():
-        raise in_use
-    files = [(a.file.storage, a.file.name) for a in locked.attachments.exclude(file="")]
-    try:
-        with transaction.atomic():
-            locked.attachments.all().delete()
-            locked.delete()
-    except ProtectedError as exc:  # anything else that must keep it
-        raise in_use from exc
-    transaction.on_commit(lambda: _delete_stored(files))
-
-
-def _delete_stored(files: list[tuple[Any, str]]) -> None:
-    """Delete files, each from its own storage (attachments are stored privately)."""
-    for storage, name in files:
-        try:
-            storage.delete(name)
-        except OSError:
-            logger.warning("could not delete a deleted draft's file")
-
-
-# --- Writes: the wallet ---------------------------------------------------------------------
-
-KEPT_KINDS: list[tuple[str, Any]] = [
-    ("birth_certificate", _("Birth certificate")),
-    ("id_card", _("Citizen identity card")),
-    ("household_registration", _("Household registration book")),
-    ("marriage_certificate", _("Marriage certificate")),
-    ("other", _("Other document")),
-]
-KIND_LABELS: dict[str, Any] = {
-    **dict(KEPT_KINDS),
-    "residence_confirmation": _("Residence confirmation"),
-    "health_insurance_card": _("Health-insurance card"),
-    "decision": _("Decision"),
-    "rejection": _("Notice of rejection"),
-    "result": _("Result"),
-}
-
-
-def kind_label(kind: str) -> str:
-    label = KIND_LABELS.get(kind)
-    return str(label) if label is not None else kind.replace("_", " ").capitalize()
-
-
-@transaction.atomic
-def wallet_keep(*, owner: User, upload: UploadedFile, kind: str, title: str = "") -> WalletDocument:
-    """Keep a document in the citizen's wallet for reuse: checked and
-    re-encoded by ``clean_document`` (a renamed executable is refused)."""
-    if kind not in dict(KEPT_KINDS):
-        raise ValidationFailed(_("Choose what kind of document it is."), code="bad_kind")
-    cleaned = clean_document(upload)
-    document = WalletDocument(
-        owner=owner,
-        person=person_of(owner),
-        kind=kind,
-        title=(title.strip() or kind_label(kind))[:200],
-        source=WalletDocument.Source.KEPT,
-    )
-    document.file.save(cleaned.name, cleaned, save=False)
-    name = document.file.name
-    try:
-        document.save()
-    except Exception:
-        _delete_files([name])
-        raise
-    return document
-
-
-@transaction.atomic
-def wallet_remove(*, owner: User, document: WalletDocument) -> None:
-    """Delete a document the citizen keeps. Issued results stay; a document
-    given in a dossier stays (it is part of that dossier)."""
-    locked = WalletDocument.objects.select_for_update().filter(pk=document.pk, owner=owner).first()
-    if locked is None:
-        raise NotFoundError()
-    if locked.source != WalletDocument.Source.KEPT:
-        raise ConflictError(
-            _("A document issued by an agency stays in your wallet."), code="issued_document"
-        )
-    if Attachment.objects.filter(wallet_document=locked).exists():
-        raise ConflictError(
-            _("This document was given in a dossier and stays in your wallet."),
-            code="document_in_use",
-        )
-    name = locked.file.name if locked.file else ""
-    locked.delete()
-    if name:
-        transaction.on_commit(lambda: _delete_files([name]))
-
-
-def _result_kinds(dossier: Dossier) -> list[str]:
-    from procedures.handlers import registry
-
-    try:
-        handler = registry.get(dossier.procedure.handler)
-    except LookupError:
-        return []
-    return [str(kind) for kind in handler.result_documents(dossier.procedure)]
-
-
-def _kind_for(document: DossierDocument, kinds: list[str]) -> str:
-    """The wallet kind of a result: its key when the handler names it
-    (e.g. ``birth_certificate``), "rejection" for the notice of a rejected
-    dossier, the handler's only result kind, else "result"."""
-    if document.key in kinds or document.key == "rejection":
-        return document.key
-    if len(kinds) == 1:
-        return kinds[0]
-    return "result"
-
-
-def _deliver_own(dossier: Dossier, *, owner_id: Any = None) -> list[WalletDocument]:
-    """Each rendered result of the dossier into the wallet of ``owner_id``
-    (default: its applicant), once (``wallet_document_once``), filed under the
-    person it is about (``DossierDocument.holder``); a result that was
-    replaced by a new copy is not brought back."""
-    owner_id = owner_id or dossier.applicant_id
-    if owner_id is None:  # a walk-in without an e-account
-        return []
-    results = list(
-        dossier.documents.filter(kind=DossierDocument.Kind.RESULT, replaced_by__isnull=True)
-        .exclude(file="")
-        .order_by("created_at")
-    )
-    if not results:
-        return []
-    kinds = _result_kinds(dossier)
-    about = dossier.subject_person_id or dossier.applicant_person_id
-    created = []
-    for document in results:
-        entry, new = WalletDocument.objects.get_or_create(
-            owner_id=owner_id,
-            document=document,
-            defaults={
-                # Whom the result is about: its holder (the child of a birth),
-                # else the dossier's subject or applicant.
-                "person_id": document.holder_id or about,
-                "kind": _kind_for(document, kinds),
-                "title": (document.title or dossier.procedure.name)[:200],
-                "source": WalletDocument.Source.ISSUED,
-                "issued_by": dossier.agency,
-                "dossier": dossier,
-            },
-        )
-        if new:
-            created.append(entry)
-    return created
-
-
-def _handed_on(dossier: Dossier) -> list[Dossier]:
-    """The dossiers handed on from this one to agencies here whose results are ready."""
-    return list(
-        Dossier.objects.filter(
-            handoff_in__dossier=dossier, status__in=(S.RESULT_READY, S.RETURNED)
-        ).select_related("procedure", "agency", "applicant_person", "subject_person")
-    )
-
-
-def _waits_for_source(dossier: Dossier) -> bool:
-    """A dossier handed on by another agency: its results go to the wallet with
-    those of the dossier it came from, once that one's results are ready."""
-    if dossier.channel != Dossier.Channel.LINKED:
-        return False
-    source = Dossier.objects.filter(handoffs__agency_dossier=dossier).values("status").first()
-    return source is not None and source["status"] not in (S.RESULT_READY, S.RETURNED)
-
-
-def deliver_results(dossier: Dossier) -> list[WalletDocument]:
-    """Put each rendered result of the dossier in its applicant's wallet, once
-    (``wallet_document_once``); safe to call again. Returns the new entries.
-
-    A dossier that was handed on to other agencies brings their results too
-    (rendered now if their own job has not run yet): the birth certificate, the
-    residence confirmation and the health-insurance card arrive together. A
-    dossier handed on by another agency waits for that one."""
-    from onecounter import slips
-
-    dossier = Dossier.objects.select_related(
-        "procedure", "agency", "applicant", "applicant_person", "subject_person"
-    ).get(pk=dossier.pk)
-    if dossier.applicant_id is None:  # a walk-in without an e-account
-        return []
-    if _waits_for_source(dossier):
-        return []
-    created = _deliver_own(dossier)
-    for linked in _handed_on(dossier):
-        slips.render_results(linked)
-        created += _deliver_own(linked, owner_id=linked.applicant_id or dossier.applicant_id)
-    return created
-
-
-def deliver_results_for_event(event: DossierEvent) -> list[WalletDocument]:
-    """Called by ``tasks.after_event``: on "result ready" (and again on hand-back,
-    for results rendered in between) the results go to the applicant's wallet."""
-    if event.action not in DELIVERY_ACTIONS:
-        return []
-    return deliver_results(Dossier(pk=event.dossier_id))
 
 
 def _delete_files(names: Iterable[str]) -> None:

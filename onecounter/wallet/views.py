@@ -2,7 +2,7 @@
 
 A citizen sees their own dossiers and those about their minor children; any
 other dossier, slip, upload or wallet document answers 404, the same as one
-that does not exist (see ``onecounter.wallet``). The steps offered are those
+that does not exist (see ``onecounter.wallet.services``). The steps offered are those
 ``transitions`` lets the viewer take. Lists cost the same few queries however
 many rows there are.
 
@@ -43,18 +43,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from citizens.models import Role, StaffMembership
 from egov import events
 from egov.errors import DomainError, ValidationFailed
-from onecounter import slips, wallet
 from onecounter.events import DossierShown
-from onecounter.forms_mine import (
+from onecounter.intake import drafts
+from onecounter.models import Dossier, DossierEvent, WalletDocument
+from onecounter.models import DossierStatus as S
+from onecounter.selectors import PUBLIC_STATUS
+from onecounter.slips import issue as slips
+from onecounter.transitions import ACTIONS, OPEN_BEFORE_DECISION
+from onecounter.wallet import documents as my_documents
+from onecounter.wallet import services as wallet
+from onecounter.wallet.forms import (
     KeepDocumentForm,
     RatingForm,
     SupplementAnswerForm,
     WithdrawForm,
 )
-from onecounter.models import Dossier, DossierEvent, WalletDocument
-from onecounter.models import DossierStatus as S
-from onecounter.transitions import ACTIONS, OPEN_BEFORE_DECISION
-from onecounter.views_public import PUBLIC_STATUS
 
 PAGE_SIZE = 20
 WALLET_PAGE_SIZE = 20
@@ -476,7 +479,7 @@ def delete_draft(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         try:
-            wallet.draft_delete(user=request.user, dossier=dossier)
+            drafts.draft_delete(user=request.user, dossier=dossier)
         except DomainError as exc:
             messages.error(request, str(exc.message))
             return _back_to(dossier)
@@ -500,7 +503,7 @@ def document(request: HttpRequest, pk: uuid.UUID, document_id: uuid.UUID) -> Htt
 def attachment(request: HttpRequest, pk: uuid.UUID, attachment_id: uuid.UUID) -> HttpResponse:
     item = wallet.my_attachment(request.user, pk, attachment_id)
     extension = item.file.name.rsplit(".", 1)[-1]
-    return wallet.file_response(item.file, filename=f"{item.pk}.{extension}")
+    return my_documents.file_response(item.file, filename=f"{item.pk}.{extension}")
 
 
 # --- My documents --------------------------------------------------------------------------
@@ -510,12 +513,12 @@ def attachment(request: HttpRequest, pk: uuid.UUID, attachment_id: uuid.UUID) ->
 @login_required
 @require_GET
 def document_list(request: HttpRequest) -> HttpResponse:
-    documents = wallet.wallet_documents(request.user)
+    documents = my_documents.wallet_documents(request.user)
     page = Paginator(documents, WALLET_PAGE_SIZE).get_page(request.GET.get("page"))
     items = list(page.object_list)
     person = wallet.person_of(request.user)
     for item in items:
-        item.kind_text = wallet.kind_label(item.kind)
+        item.kind_text = my_documents.kind_label(item.kind)
         item.about_other = item.person_id is not None and (
             person is None or item.person_id != person.pk
         )
@@ -531,7 +534,7 @@ def document_add(request: HttpRequest) -> HttpResponse:
     if post:
         if form.is_valid():
             try:
-                wallet.wallet_keep(
+                my_documents.wallet_keep(
                     owner=request.user,
                     upload=form.cleaned_data["file"],
                     kind=form.cleaned_data["kind"],
@@ -550,19 +553,19 @@ def document_add(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def wallet_document(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    return wallet.wallet_response(wallet.wallet_document_of(request.user, pk))
+    return my_documents.wallet_response(my_documents.wallet_document_of(request.user, pk))
 
 
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def document_delete(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    item = wallet.wallet_document_of(request.user, pk)
+    item = my_documents.wallet_document_of(request.user, pk)
     if item.source != WalletDocument.Source.KEPT:
         raise Http404
     if request.method == "POST":
         try:
-            wallet.wallet_remove(owner=request.user, document=item)
+            my_documents.wallet_remove(owner=request.user, document=item)
         except DomainError as exc:
             messages.error(request, str(exc.message))
         else:

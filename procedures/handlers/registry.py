@@ -1,18 +1,31 @@
 """One registry for every procedure handler.
 
-A handler answers for one procedure kind through one interface: the data form
-(page by page), validation, prefill from the population database, what happens
-on approval and which result documents it issues. Administrator-defined forms
-are the ``form`` handler; deeply integrated procedures (birth, residence,
-health insurance) are handlers in code registered under their own names.
+A handler owns everything about its procedure through one interface: the data
+form (page by page), validation, prefill from the population database, what
+happens on approval, the results it issues (``ResultSpec``: title, template,
+context, wallet kind, number series) and what it hands on to other agencies
+(``HandoffSpec``). The one-stop core renders and delivers what the handler
+describes, and the handler sees the core's objects only through the neutral
+views defined here (``DossierView``, ``ResultSources``).
+
+Administrator-defined forms are the ``form`` handler; deeply integrated
+procedures (birth, residence, health insurance, death) are handlers in code,
+each in its own sub-package of ``procedures.handlers``, registered under its
+own name when imported. The sub-packages are discovered: a new procedure is a
+new folder. Two handlers under one name are an error at start-up
+(``egov.registry.Registry``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
-from importlib import import_module
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+
+from django.utils.translation import gettext_lazy as _
+
+from egov.registry import Registry
 
 if TYPE_CHECKING:
     from django import forms
@@ -35,12 +48,17 @@ class DossierView(Protocol):
 class HandoffSpec:
     """What an approval hands on to another agency (or an outside system).
 
-    ``target`` is one of the interconnection's targets (``residence``,
-    ``insurance``, ``civil_registry``); ``payload`` only the fields the receiver
-    needs (JSON values); ``agency`` the receiving agency (None for a system
-    outside this deployment, or when no agency serves the place: the handoff then
-    fails visibly until one does); ``handler`` the procedure handler the
-    receiving agency works it with; ``budget_days`` its time budget in working days.
+    ``target`` names the work handed on, unique among the dossier's handoffs
+    (e.g. the birth's ``residence``, ``insurance``, ``civil_registry``; at most
+    40 characters); ``payload`` only the fields the receiver needs (JSON
+    values); ``channel`` how it is delivered (a delivery channel of
+    ``interconnect.channels``: ``internal`` for an agency of this deployment,
+    ``civil_registry`` for the Ministry of Justice's registry); ``agency`` the
+    receiving agency (None for a system outside this deployment, or when no
+    agency serves the place: the handoff then fails visibly until one does);
+    ``handler`` the procedure handler the receiving agency works it with (the
+    internal channel files it under a procedure of that agency with this
+    handler); ``budget_days`` its time budget in working days.
     """
 
     target: str
@@ -48,6 +66,95 @@ class HandoffSpec:
     agency: Agency | None = None
     handler: str = ""
     budget_days: int = 2
+    channel: str = "internal"
+
+
+# --- Results ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceDossier:
+    """A dossier as a result sees it: its reference (code, else id), the
+    agency that holds it, the day it was decided."""
+
+    reference: str
+    agency: Agency
+    decided_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ResultSources:
+    """What a result is made from, as the one-stop core works it out.
+
+    ``dossier``: the dossier the result belongs to; ``deciding``: the dossier
+    whose decision made it (another agency's, for a result its ``decided_by``
+    handoff decides); ``origin``: the dossier this one was handed on from, if
+    any (e.g. the birth a residence registration came with); ``data``: the
+    answers, the deciding dossier's over this one's over what was handed on
+    over the origin's; ``holder``: whom the result is about; ``issuer``: the
+    agency that issues it."""
+
+    name: str
+    dossier: SourceDossier
+    deciding: SourceDossier
+    origin: SourceDossier | None
+    data: dict[str, Any]
+    holder: Person | None
+    issuer: Agency
+
+    @property
+    def references(self) -> list[str]:
+        """The references of the deciding dossier, this one and the origin
+        (what the handlers' effects were keyed by)."""
+        dossiers = (self.deciding, self.dossier, self.origin)
+        return list(dict.fromkeys(d.reference for d in dossiers if d is not None))
+
+
+ResultContext = Callable[[ResultSources], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ResultSpec:
+    """A result document a procedure issues, as its handler describes it; the
+    one-stop core renders it (``onecounter.results``) when the dossier's
+    result is ready, numbers it, gives it a QR code to its public
+    verification page and files it in the applicant's wallet.
+
+    ``name``: the result's key among the dossier's documents (e.g.
+    ``birth_certificate``); ``title``: its printed title (Vietnamese, like the
+    whole document); ``template``: the Django template of its body, extending
+    ``slips/_result_base.html`` (default: the generic result, which shows the
+    title, the applicant and ``holder_lines``); ``context``: what the template
+    needs besides the generic context (issuer, signer, decision, holder
+    lines), from the ``ResultSources`` (called only when the result has a
+    holder); ``wallet_kind``: the kind of wallet document it is (default: its
+    name; the kind a required document may name to be given from the wallet);
+    ``number_suffix``: its number series (``12/2026/TLKS``); ``label``: what
+    it is, in the reader's language (the public verification page);
+    ``decided_by``: the handoff target whose receiving agency decides it, when
+    the dossier was handed on (its dossier is then the deciding one);
+    ``holder_answer``: the answer that holds the personal ID number of whom the
+    result is about (e.g. the deceased of a death registration), when it is
+    neither the dossier's subject nor its applicant.
+    """
+
+    name: str
+    title: str
+    template: str = "slips/result.html"
+    context: ResultContext | None = None
+    wallet_kind: str = ""
+    number_suffix: str = "KQ"  # kết quả giải quyết
+    label: Any = field(default=_("Result of an administrative procedure"), compare=False)
+    decided_by: str = ""
+    holder_answer: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.wallet_kind:
+            object.__setattr__(self, "wallet_kind", self.name)
+
+
+# The default result of a procedure: the decision on the dossier.
+DECISION = ResultSpec(name="decision", title="Kết quả giải quyết thủ tục hành chính")
 
 
 @dataclass(frozen=True)
@@ -139,8 +246,10 @@ class ProcedureHandler:
     def on_approved(self, procedure: Procedure, dossier: DossierView, actor: User) -> None:
         """Effects of an approval (records, handoffs). Must be idempotent."""
 
-    def result_documents(self, procedure: Procedure) -> list[str]:
-        return ["decision"]
+    def results(self, procedure: Procedure) -> list[ResultSpec]:
+        """The result documents an approved dossier gets (the generic decision
+        by default). A rejected dossier gets the one-stop's notice instead."""
+        return [DECISION]
 
     def handoffs(self, procedure: Procedure, dossier: DossierView) -> list[HandoffSpec]:
         """What an approval hands on to other agencies (created in the same
@@ -201,42 +310,28 @@ def earlier_dossiers(
     ]
 
 
-_registry: dict[str, ProcedureHandler] = {}
+# Every sub-package of procedures.handlers registers its handlers when imported.
+handlers: Registry[ProcedureHandler] = Registry("procedure handler", discover="procedures.handlers")
 
 
 def register(handler_class: type[ProcedureHandler]) -> type[ProcedureHandler]:
-    handler = handler_class()
-    if not handler.name:
-        raise ValueError(f"{handler_class.__name__} has no name")
-    _registry[handler.name] = handler
-    return handler_class
+    """Class decorator: register a handler under its ``name``."""
+    return handlers.register_class(handler_class)
 
 
-# The packages whose handlers register themselves when imported.
-HANDLER_PACKAGES = (
-    "procedures.handlers.form",
-    "procedures.handlers.birth",
-    "procedures.handlers.residence",
-    "procedures.handlers.health_insurance",
-)
-
-
-def _load() -> None:
-    for module in HANDLER_PACKAGES:
-        import_module(module)
+def unregister(name: str) -> None:
+    """Remove a handler (for tests that register one of their own)."""
+    handlers.unregister(name)
 
 
 def get(name: str) -> ProcedureHandler:
-    _load()
-    try:
-        return _registry[name]
-    except KeyError as exc:
-        raise LookupError(f"No procedure handler named {name!r}") from exc
+    return handlers.get(name)
 
 
 def names() -> list[str]:
-    _load()
-    return sorted(_registry)
+    return handlers.names()
 
 
-HandlerFactory = Callable[[], ProcedureHandler]
+def load() -> None:
+    """Import every handler package now (at start-up: a duplicate name is an error)."""
+    handlers.load()

@@ -31,7 +31,6 @@ from django.utils import timezone
 
 from citizens.models import Agency, Household, HouseholdMembership, IdentityLink, Person, Role
 from interconnect.models import Handoff
-from onecounter import services as onecounter_services
 from onecounter.models import DocumentVerification, Dossier, WalletDocument
 from onecounter.models import DossierStatus as S
 from procedures.demo import seed_catalog
@@ -49,6 +48,7 @@ from tests.factories import (
 )
 from tests.test_my_dossiers import use_private_storage
 from tests.test_my_record import PDF
+from workdays.services import calendar_seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,7 +75,7 @@ def world(settings, tmp_path):
     Bình heading their household HN0010001."""
     use_private_storage(settings, tmp_path)
     settings.EGOV_CIVIL_REGISTRY_URL = ""
-    onecounter_services.calendar_seed()
+    calendar_seed()
     ward = WardFactory(code="00145", name="Phường Long Biên")
     agencies = {
         code: AgencyFactory(code=code, name=name, kind=kind, unit=ward)

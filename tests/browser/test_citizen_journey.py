@@ -21,7 +21,7 @@ import pytest
 from django.core.cache import cache
 
 from citizens.models import IdentityLink, Role
-from onecounter import services, transitions
+from onecounter import transitions
 from onecounter.models import (
     Dossier,
     DossierDocument,
@@ -38,6 +38,7 @@ from tests.browser.test_my_record import sign_in
 from tests.conftest import enrol_totp
 from tests.factories import AgencyFactory, MembershipFactory, ProcedureFactory
 from tests.test_my_record import PDF, make_family
+from workdays.services import calendar_seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,7 +63,7 @@ def journey(settings, tmp_path):
     }
     settings.EGOV_PAYMENT_PROVIDER = "test"
     settings.EGOV_TEST_PAYMENT_SECRET = "test-gateway-secret-for-tests"
-    services.calendar_seed()
+    calendar_seed()
 
     family = make_family()
     IdentityLink.objects.create(

@@ -7,7 +7,6 @@ import re
 import pytest
 
 from citizens.models import Role
-from onecounter import services
 from onecounter.models import Dossier
 from onecounter.models import DossierStatus as S
 from procedures.models import FormField
@@ -20,6 +19,7 @@ from tests.factories import (
     PersonFactory,
     ProcedureFactory,
 )
+from workdays.services import calendar_seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,7 +70,7 @@ def shoot(page, name):
 
 
 def test_a_walk_in_dossier_from_the_counter_to_the_result_handed_back(browser, live_server):
-    services.calendar_seed()
+    calendar_seed()
     agency = AgencyFactory(code="UBLB", name="UBND phường Long Biên")
     staff, totps = {}, {}
     for role in (Role.CLERK, Role.OFFICER, Role.HEAD):

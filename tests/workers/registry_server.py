@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from interconnect import registry_client
+from interconnect.channels import civil_registry as registry_client
 
 
 @dataclass

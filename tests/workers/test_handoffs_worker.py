@@ -24,9 +24,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from citizens.models import HouseholdMembership, IssuedIdNumber, Person, Role
-from interconnect import registry_client
 from interconnect import services as handoff_services
 from interconnect import tasks as handoff_tasks
+from interconnect.channels import civil_registry as registry_client
 from interconnect.models import Handoff
 from onecounter import tasks as onecounter_tasks
 from onecounter import transitions

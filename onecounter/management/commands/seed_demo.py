@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from citizens import demo
 from citizens.services import administrative_units_load
-from onecounter.services import calendar_seed
 from procedures.demo import seed_catalog
+from workdays.services import calendar_seed
 
 
 class Command(BaseCommand):

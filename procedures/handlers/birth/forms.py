@@ -113,7 +113,7 @@ def id_number_field(**kwargs) -> forms.CharField:
 class BirthPageForm(forms.Form):
     title: Any = ""
     # The page's checks read answers given on other pages (``answers``): the
-    # filing and the counter intake pass them (``onecounter.filing.Plan.form``).
+    # filing and the counter intake pass them (``onecounter.intake.filing.Plan.form``).
     reads_answers = True
 
     def __init__(self, *args: Any, answers: dict[str, Any] | None = None, **kwargs: Any):

@@ -16,6 +16,7 @@ from citizens.reference import ETHNICITY_NAMES
 from egov.text import address_with_unit, fold
 from procedures.handlers.birth import duplicates, rules
 from procedures.handlers.birth import forms as pages
+from procedures.handlers.birth.results import BIRTH_CERTIFICATE
 from procedures.handlers.birth.services import (
     birth_register_child,
     parents_read_log,
@@ -24,7 +25,13 @@ from procedures.handlers.birth.services import (
     relation_to_head,
     sibling_dossier,
 )
-from procedures.handlers.registry import DossierView, DuplicateMatch, ProcedureHandler, register
+from procedures.handlers.registry import (
+    DossierView,
+    DuplicateMatch,
+    ProcedureHandler,
+    ResultSpec,
+    register,
+)
 
 if TYPE_CHECKING:
     from citizens.models import User
@@ -456,8 +463,9 @@ class BirthHandler(ProcedureHandler):
             province_code=registering_province(getattr(dossier, "agency", None)),
         )
 
-    def result_documents(self, procedure: Procedure) -> list[str]:
-        return ["birth_certificate"]
+    def results(self, procedure: Procedure) -> list[ResultSpec]:
+        """The birth certificate extract (see ``results.py``)."""
+        return [BIRTH_CERTIFICATE]
 
     def duplicate_key(self, procedure: Procedure, data: dict[str, Any]) -> str:
         """The mother and the date of birth (see ``duplicates.py``)."""

@@ -9,12 +9,14 @@ When the ward approves a birth dossier, the child's record exists (see
   health-insurance card, shaped as the card handler's data; only for a child
   under 6 at registration (``rules.gets_free_card``: a late registration of an
   older child gets no free card);
-- the civil-status registry of the Ministry of Justice (``civil_registry``),
-  only where the connector is configured (``EGOV_CIVIL_REGISTRY_URL`` and
+- the civil-status registry of the Ministry of Justice (``civil_registry``,
+  through its own delivery channel), only where the connector is configured (``EGOV_CIVIL_REGISTRY_URL`` and
   ``EGOV_CIVIL_REGISTRY_SECRET``, see docs/civil-registry-connector.md).
 
-Each payload holds only what its receiver needs. The interconnection
-(``interconnect.services``) stores one handoff per spec and delivers it.
+The first two go through the internal channel, to be worked with the
+receiving procedure's ``handler``. Each payload holds only what its receiver
+needs. The interconnection (``interconnect.services``) stores one handoff per
+spec and delivers it through its channel.
 """
 
 from __future__ import annotations
@@ -25,14 +27,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from citizens.models import Agency, Household, Person
-from citizens.permissions import unit_and_ancestors
+from procedures.handlers.agencies import receiving_agency
 from procedures.handlers.birth import rules
 from procedures.handlers.birth.services import child_of_dossier, relation_to_head
 from procedures.handlers.registry import HandoffSpec
 from procedures.models import Procedure
 
 if TYPE_CHECKING:
-    from citizens.models import AdministrativeUnit
     from procedures.handlers.registry import DossierView
 
 RESIDENCE, INSURANCE, CIVIL_REGISTRY = "residence", "insurance", "civil_registry"
@@ -40,31 +41,6 @@ BUDGET_DAYS = 2  # Decree 63/2024: each agency's time budget, in working days
 YES, NO = "yes", "no"
 # Residence: a newborn lives with a parent, in the parent's (or a relative's) home.
 LEGAL_BASIS = "relatives_home"
-
-
-def receiving_agency(
-    kind: str, handler: str, unit: AdministrativeUnit | None, fallback: AdministrativeUnit | None
-) -> Agency | None:
-    """The active agency of ``kind`` serving ``unit`` (the ward itself before a
-    city-level office), else the one serving ``fallback`` (the registering
-    ward). One offering a procedure with ``handler`` comes first."""
-    for place in (unit, fallback):
-        if place is None:
-            continue
-        units = unit_and_ancestors(place)
-        candidates = list(
-            Agency.objects.filter(kind=kind, is_active=True, unit_id__in=units).order_by("code")
-        )
-        if not candidates:
-            continue
-        offering = set(
-            Procedure.objects.filter(
-                handler=handler, offered_by__in=candidates, is_published=True
-            ).values_list("offered_by", flat=True)
-        )
-        candidates.sort(key=lambda a: (a.pk not in offering, a.unit_id != place.pk))
-        return candidates[0]
-    return None
 
 
 def _relation(
@@ -160,6 +136,7 @@ def birth_handoffs(procedure: Procedure, dossier: DossierView) -> list[HandoffSp
         specs.append(
             HandoffSpec(
                 target=CIVIL_REGISTRY,
+                channel=CIVIL_REGISTRY,
                 budget_days=0,
                 payload=_registry_payload(dossier, data, child, mother, father, today),
             )

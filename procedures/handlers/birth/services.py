@@ -20,6 +20,7 @@ from citizens.models import (
     User,
 )
 from citizens.population import access_log_write, person_create
+from egov.codes import ErrorCode
 from egov.errors import ValidationFailed
 from egov.text import address_with_unit, fold
 from procedures.handlers.birth import rules
@@ -63,7 +64,7 @@ def province_code_of(unit: AdministrativeUnit | None) -> str:
         seen += 1
     if unit is None or unit.level != AdministrativeUnit.Level.PROVINCE:
         raise ValidationFailed(
-            _("The registering agency is not attached to a province."), code="no_province"
+            _("The registering agency is not attached to a province."), code=ErrorCode.NO_PROVINCE
         )
     return unit.code
 
@@ -72,7 +73,9 @@ def registering_province(agency: Agency | None) -> str:
     """Decree 137/2015 art. 13: the ID number starts with the code of the
     province where the birth is registered, i.e. the registering ward's."""
     if agency is None:
-        raise ValidationFailed(_("The dossier has no registering agency."), code="no_province")
+        raise ValidationFailed(
+            _("The dossier has no registering agency."), code=ErrorCode.NO_PROVINCE
+        )
     return province_code_of(agency.unit)
 
 
@@ -189,7 +192,7 @@ def _parent(data: dict[str, Any], parent: str, sex: str) -> Person | None:
         return None
     person = Person.objects.filter(id_number=number, sex=sex).first()
     if person is None:
-        raise ValidationFailed(PARENT_NOT_FOUND[parent], code="parent_not_found")
+        raise ValidationFailed(PARENT_NOT_FOUND[parent], code=ErrorCode.PARENT_NOT_FOUND)
     return person
 
 
@@ -208,7 +211,9 @@ def birth_register_child(
     data = rules.with_declarer_as_parent(data)
     birth_date = rules.as_date(data.get("birth_date"))
     if birth_date is None:
-        raise ValidationFailed(_("The dossier has no date of birth."), code="birth_date_missing")
+        raise ValidationFailed(
+            _("The dossier has no date of birth."), code=ErrorCode.BIRTH_DATE_MISSING
+        )
     lock_reference(f"birth:{reference}")
     existing = child_of_dossier(reference, birth_date)
     if existing is not None:

@@ -16,12 +16,15 @@ from django.utils.translation import gettext_lazy as _
 from citizens.models import Person
 from citizens.population import person_update
 from citizens.selectors import children_of
+from egov.codes import ErrorCode
 from egov.errors import ConflictError, ValidationFailed
 from procedures.handlers.health_insurance.forms import REQUIRED_MESSAGES, ChildCardForm
+from procedures.handlers.health_insurance.results import HEALTH_INSURANCE_CARD
 from procedures.handlers.registry import (
     DossierView,
     DuplicateMatch,
     ProcedureHandler,
+    ResultSpec,
     earlier_dossiers,
     register,
 )
@@ -56,7 +59,8 @@ def child_card_issue(
         child = children.filter(pk=subject.pk).first()
     if child is None:
         raise ValidationFailed(
-            _("The child's record is not in the population database."), code="child_not_found"
+            _("The child's record is not in the population database."),
+            code=ErrorCode.CHILD_NOT_FOUND,
         )
     if child.health_insurance_number:
         return child
@@ -75,7 +79,7 @@ def child_card_issue(
                 continue  # taken meanwhile by another record
     raise ConflictError(
         _("No free health-insurance number could be derived for this child."),
-        code="card_number_taken",
+        code=ErrorCode.CARD_NUMBER_TAKEN,
     )
 
 
@@ -134,8 +138,9 @@ class HealthInsuranceHandler(ProcedureHandler):
             reference=dossier.reference, data=dossier.data, actor=actor, subject=dossier.subject
         )
 
-    def result_documents(self, procedure: Procedure) -> list[str]:
-        return ["health_insurance_card"]
+    def results(self, procedure: Procedure) -> list[ResultSpec]:
+        """The child's card (see ``results.py``)."""
+        return [HEALTH_INSURANCE_CARD]
 
     def duplicate_key(self, procedure: Procedure, data: dict[str, Any]) -> str:
         """The child the card is for."""

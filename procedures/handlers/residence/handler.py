@@ -13,11 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from citizens.models import Household, HouseholdMembership, Person
 from citizens.population import household_join
 from citizens.reference import RELATIONS
+from egov.codes import ErrorCode
 from egov.errors import ValidationFailed
 from procedures.handlers.registry import (
     DossierView,
     DuplicateMatch,
     ProcedureHandler,
+    ResultSpec,
     earlier_dossiers,
     register,
 )
@@ -28,6 +30,7 @@ from procedures.handlers.residence.forms import (
     YES,
     ResidenceForm,
 )
+from procedures.handlers.residence.results import RESIDENCE_CONFIRMATION
 
 if TYPE_CHECKING:
     from citizens.models import User
@@ -78,7 +81,7 @@ def residence_register(
     if person is None or household is None or start_date is None:
         raise ValidationFailed(
             _("The person, the household or the start date of this dossier is missing."),
-            code="residence_data_missing",
+            code=ErrorCode.RESIDENCE_DATA_MISSING,
         )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -169,8 +172,9 @@ class ResidenceHandler(ProcedureHandler):
             reference=dossier.reference, data=dossier.data, actor=actor, subject=dossier.subject
         )
 
-    def result_documents(self, procedure: Procedure) -> list[str]:
-        return ["residence_confirmation"]
+    def results(self, procedure: Procedure) -> list[ResultSpec]:
+        """The confirmation of residence information (see ``results.py``)."""
+        return [RESIDENCE_CONFIRMATION]
 
     def duplicate_key(self, procedure: Procedure, data: dict[str, Any]) -> str:
         """The person and the household they join."""

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from onecounter.services import calendar_seed
+from workdays.services import calendar_seed
 
 
 class Command(BaseCommand):
