@@ -268,8 +268,10 @@ def agency_dossier_changed(dossier: Dossier, action: str, *, reason: str = "") -
     """After each step of a handed-on dossier, in its transaction (the listener
     of ``StepTaken``). Keeps the handoff's due date with the dossier's; a
     decision (approve, reject, or the applicant's withdrawal) finishes the
-    handoff once and joins the originating dossier. Returns the step that
-    follows on the dossier: its result is ready (not after a withdrawal)."""
+    handoff once. Returns the step that follows on the dossier: its result is
+    ready (not after a withdrawal); when it is (or after a withdrawal), the
+    originating dossier is joined: its result is ready once every agency has
+    finished, so the applicant's notice of all the results comes last."""
     handoff = (
         Handoff.objects.select_for_update(of=("self",))
         .select_related("dossier")
@@ -286,6 +288,10 @@ def agency_dossier_changed(dossier: Dossier, action: str, *, reason: str = "") -
     if status is None or handoff.status in selectors.FINISHED:
         if changed:
             handoff.save(update_fields=changed)
+        if action == "mark_result_ready":
+            # The decision's result is ready: the originating dossier may be too
+            # (after this dossier's own step, so its notice comes last).
+            handoff_join(handoff.dossier_id)
         return []
     now = timezone.now()
     handoff.status = status
@@ -305,9 +311,10 @@ def agency_dossier_changed(dossier: Dossier, action: str, *, reason: str = "") -
         started_at=now,
         finished_at=now,
     )
-    handoff_join(handoff.dossier_id)
     if action in ("approve", "reject"):
+        # Its result is ready next; that step joins the originating dossier.
         return [FollowUp(dossier.pk, "mark_result_ready")]
+    handoff_join(handoff.dossier_id)  # withdrawn: nothing of its own to wait for
     return []
 
 
