@@ -59,4 +59,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("onecounter.api_urls")),
     path("", include("procedures.apis")),
     path("", include("interconnect.apis")),
+    path("", include("stats.api_urls")),
 ]

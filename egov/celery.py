@@ -46,6 +46,18 @@ app.conf.beat_schedule = {
         "task": "onecounter.expire_supplements",
         "schedule": crontab(minute=5),
     },
+    "stats-catch-up": {
+        "task": "stats.catch_up",
+        "schedule": 300.0,
+    },
+    "stats-nightly-rebuild": {
+        "task": "stats.nightly_rebuild",
+        "schedule": crontab(minute=11, hour=1),
+    },
+    "stats-weekly-reports": {
+        "task": "stats.send_weekly_reports",
+        "schedule": crontab(minute=0, hour=7, day_of_week=1),
+    },
     "onecounter-purge-old-drafts": {
         "task": "onecounter.purge_old_drafts",
         "schedule": crontab(minute=43, hour=3),

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "procedures",
     "onecounter",
     "interconnect",
+    "stats",
 ]
 
 MIDDLEWARE = [

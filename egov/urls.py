@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("onecounter.urls")),
     path("", include("procedures.urls")),
     path("", include("interconnect.urls")),
+    path("statistics/", include("stats.urls")),
     path("", include(("onecounter.results.views", "verify"))),
     path("api/v1/", include((api.urlpatterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -37,6 +37,7 @@ class Dossier(models.Model):
     class Channel(models.TextChoices):
         ONLINE = "online", _("online")
         COUNTER = "counter", _("at the counter")
+        POST = "post", _("by post")
         LINKED = "linked", _("handed on by another agency")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

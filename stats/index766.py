@@ -1,0 +1,321 @@
+"""The Decision 766/QĐ-TTg service-quality index, computed from the figures.
+
+The criteria and their points are data (``stats/data/decision_766.yaml``);
+what is here is how each *metric* is measured, as a ratio with the dossiers
+(or procedures) behind it, and how the data turns ratios into points.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Count, Q
+from django.utils import translation
+
+from citizens.models import Agency
+from procedures.models import Procedure
+from stats import figures
+from stats.figures import Filters, Measures, OpenNow, Scope
+
+DATA = Path(__file__).resolve().parent / "data" / "decision_766.yaml"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    code: str
+    metric: str
+    name: str
+    name_en: str
+    points: int
+    scoring: str
+    when_empty: str
+    steps: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.name_en if translation.get_language() == "en" and self.name_en else self.name
+
+
+@dataclass(frozen=True)
+class Group:
+    code: str
+    name: str
+    name_en: str
+    points: int
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def label(self) -> str:
+        return self.name_en if translation.get_language() == "en" and self.name_en else self.name
+
+
+@dataclass(frozen=True)
+class Index:
+    version: str
+    groups: tuple[Group, ...]
+
+
+# What each metric counts: (numerator, denominator, the drill-down of the
+# dossiers that cost points, or "procedures" for a catalog metric).
+METRICS: dict[str, str] = {
+    "catalog_complete": "procedures",
+    "procedures_full_online": "procedures",
+    "procedures_pay_online": "procedures",
+    "late_apologised": "resolved_late_unapologised",
+    "overdue_apologised": "overdue_unapologised",
+    "on_time": "resolved_late",
+    "open_within_time": "overdue",
+    "online_received": "received_not_online",
+    "paid_online": "received_unpaid_online",
+    "satisfied": "unsatisfied",
+    "results_digital": "results_not_digital",
+    "digitised": "received_not_digitised",
+    "reused": "received_not_reused",
+}
+
+
+def load(path: Path = DATA) -> Index:
+    """The index's groups and criteria from the data file (checked)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    groups = []
+    for g in raw["groups"]:
+        criteria = []
+        for c in g["criteria"]:
+            if c["metric"] not in METRICS:
+                raise ImproperlyConfigured(
+                    f"766 criterion {c['code']}: unknown metric {c['metric']}"
+                )
+            if c.get("scoring", "linear") not in ("linear", "steps"):
+                raise ImproperlyConfigured(f"766 criterion {c['code']}: unknown scoring")
+            steps = tuple((float(s["at_least"]), float(s["points"])) for s in c.get("steps", ()))
+            criteria.append(
+                Criterion(
+                    code=str(c["code"]),
+                    metric=c["metric"],
+                    name=c["name"],
+                    name_en=c.get("name_en", ""),
+                    points=int(c["points"]),
+                    scoring=c.get("scoring", "linear"),
+                    when_empty=c.get("when_empty", "full"),
+                    steps=steps,
+                )
+            )
+        group = Group(g["code"], g["name"], g.get("name_en", ""), int(g["points"]), tuple(criteria))
+        if sum(c.points for c in group.criteria) != group.points:
+            raise ImproperlyConfigured(
+                f"766 group {group.code}: criteria do not add up to its points"
+            )
+        groups.append(group)
+    if sum(g.points for g in groups) != 100:
+        raise ImproperlyConfigured("766: the groups do not add up to 100 points")
+    return Index(str(raw.get("version", "")), tuple(groups))
+
+
+@cache
+def index() -> Index:
+    return load()
+
+
+# --- Measuring ---------------------------------------------------------------------
+
+
+@dataclass
+class Catalog:
+    """What the catalog offers an entity: procedures offered, complete,
+    fully online, fee-bearing, fee-bearing payable online."""
+
+    offered: int = 0
+    complete: int = 0
+    full_online: int = 0
+    with_fee: int = 0
+    fee_online: int = 0
+
+
+def _complete() -> Q:
+    return Q(is_published=True) & ~Q(summary="") & ~Q(legal_basis="") & Q(has_documents=True)
+
+
+def catalogs(agency_ids: Iterable[Any] | None) -> dict[Any, Catalog]:
+    """Per agency, its catalog counts (one query)."""
+    from django.db.models import Exists, OuterRef
+
+    from procedures.models import RequiredDocument
+
+    qs = Procedure.objects.annotate(
+        has_documents=Exists(RequiredDocument.objects.filter(procedure=OuterRef("pk")))
+    )
+    offered = qs.filter(offered_by__isnull=False)
+    if agency_ids is not None:
+        offered = offered.filter(offered_by__in=list(agency_ids))
+    fee = Q(fee_online__gt=0) | Q(fee_counter__gt=0)
+    online = Q(online_level__in=[Procedure.OnlineLevel.FULL, Procedure.OnlineLevel.PARTIAL])
+    rows = offered.values("offered_by").annotate(
+        offered=Count("pk", distinct=True),
+        complete=Count("pk", filter=_complete(), distinct=True),
+        full_online=Count("pk", filter=Q(online_level=Procedure.OnlineLevel.FULL), distinct=True),
+        with_fee=Count("pk", filter=fee, distinct=True),
+        fee_online=Count("pk", filter=fee & online, distinct=True),
+    )
+    return {
+        r["offered_by"]: Catalog(
+            r["offered"], r["complete"], r["full_online"], r["with_fee"], r["fee_online"]
+        )
+        for r in rows
+    }
+
+
+def _sum_catalogs(items: Iterable[Catalog]) -> Catalog:
+    total = Catalog()
+    for c in items:
+        for name in ("offered", "complete", "full_online", "with_fee", "fee_online"):
+            setattr(total, name, getattr(total, name) + getattr(c, name))
+    return total
+
+
+def ratios(m: Measures, open_now: OpenNow, catalog: Catalog) -> dict[str, tuple[int, int]]:
+    """Each metric as (part, whole)."""
+    late = m.resolved_late
+    received = m.received - m.received_linked  # handed-on dossiers were not filed here
+    online = m.received_online
+    return {
+        "catalog_complete": (catalog.complete, catalog.offered),
+        "procedures_full_online": (catalog.full_online, catalog.offered),
+        "procedures_pay_online": (catalog.fee_online, catalog.with_fee),
+        "late_apologised": (m.resolved_late_apologised, late),
+        "overdue_apologised": (open_now.overdue_apologised, open_now.overdue),
+        "on_time": (m.resolved_on_time, m.resolved),
+        "open_within_time": (open_now.within_time + open_now.paused, open_now.total),
+        "online_received": (online, received),
+        "paid_online": (m.received_paid_online, m.received_with_fee),
+        "satisfied": (m.satisfied, m.ratings),
+        "results_digital": (m.results_digital, m.resolved),
+        "digitised": (m.received_digitised, m.received),
+        "reused": (m.received_reused, m.received),
+    }
+
+
+def _quantize(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class CriterionScore:
+    criterion: Criterion
+    part: int
+    whole: int
+    points: Decimal
+
+    @property
+    def ratio(self) -> float | None:
+        return self.part / self.whole if self.whole else None
+
+    @property
+    def lost(self) -> Decimal:
+        return Decimal(self.criterion.points) - self.points
+
+    @property
+    def drill(self) -> str:
+        return METRICS[self.criterion.metric]
+
+
+@dataclass
+class GroupScore:
+    group: Group
+    criteria: list[CriterionScore]
+
+    @property
+    def points(self) -> Decimal:
+        return sum((c.points for c in self.criteria), Decimal("0"))
+
+
+@dataclass
+class Score:
+    key: Any
+    label: str
+    code: str
+    kind: str
+    groups: list[GroupScore]
+    rank: int | None = None
+    peers: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((g.points for g in self.groups), Decimal("0"))
+
+
+def score_criterion(c: Criterion, part: int, whole: int) -> CriterionScore:
+    if not whole:
+        points = float(c.points) if c.when_empty == "full" else 0.0
+    elif c.scoring == "steps":
+        ratio = part / whole
+        points = next((p for at_least, p in c.steps if ratio >= at_least), 0.0)
+    else:
+        points = c.points * part / whole
+    return CriterionScore(c, part, whole, _quantize(points))
+
+
+def score(ratio_map: dict[str, tuple[int, int]], idx: Index | None = None) -> list[GroupScore]:
+    idx = idx or index()
+    return [
+        GroupScore(g, [score_criterion(c, *ratio_map[c.metric]) for c in g.criteria])
+        for g in idx.groups
+    ]
+
+
+def scores(filters: Filters, by: str = "agency") -> list[Score]:
+    """The index of every agency (or ward: ``by="unit"``) of the city for the
+    period, ranked among its peers (agencies of the same kind; wards). A fixed
+    number of queries."""
+    city = figures.CITY
+    rows = figures.breakdown(filters, city, by)
+    open_by = figures.open_now_by(filters, city, by)
+    agencies = list(
+        Agency.objects.filter(is_active=True).values(
+            "pk", "name", "code", "kind", "unit_id", "unit__name", "unit__code"
+        )
+    )
+    catalog = catalogs(None)
+    if by == "agency":
+        entities = {a["pk"]: (a["name"], a["code"], a["kind"], [a["pk"]]) for a in agencies}
+    else:
+        entities = {}
+        for a in agencies:
+            name, code, kind, ids = entities.get(
+                a["unit_id"], (a["unit__name"], a["unit__code"], "unit", [])
+            )
+            entities[a["unit_id"]] = (name, code, kind, [*ids, a["pk"]])
+    measures = {r.key: r.measures for r in rows}
+    result = []
+    for key, (label, code, kind, agency_ids) in entities.items():
+        open_now = open_by.get(key, OpenNow())
+        cat = _sum_catalogs(catalog.get(a, Catalog()) for a in agency_ids)
+        if not cat.offered and key not in measures:
+            continue  # offers nothing and received nothing: not scored
+        groups = score(ratios(measures.get(key, Measures()), open_now, cat))
+        result.append(Score(key, label, code, kind, groups))
+    for kind in {s.kind for s in result}:
+        peers = sorted((s for s in result if s.kind == kind), key=lambda s: (-s.total, s.label))
+        for position, s in enumerate(peers, start=1):
+            s.rank, s.peers = position, len(peers)
+    return sorted(result, key=lambda s: (s.kind, s.rank or 0))
+
+
+def city_score(filters: Filters, scope: Scope) -> list[GroupScore]:
+    """The index of everything in ``scope`` taken together (the city's)."""
+    m = figures.summary(filters, scope)
+    open_now = figures.open_now(filters, scope)
+    cat = _sum_catalogs(catalogs(scope.agency_ids).values())
+    return score(ratios(m, open_now, cat))
+
+
+def period_default(today: dt.date) -> Filters:
+    return Filters(start=today.replace(month=1, day=1), end=today)
