@@ -67,12 +67,15 @@ def counter_intake(
     phone: str = "",
     email: str = "",
     purpose: str = "",
+    by_post: bool = False,
 ) -> Dossier:
     """A clerk files a walk-in person's dossier (found in the population
     database), and receives it at once: the result has a code and a promised
     date, and the receipt slip is rendered after commit. A fee due before
     receipt (e.g. a late birth registration's) is taken in cash as it is filed
-    (the step ``record_cash_payment``)."""
+    (the step ``record_cash_payment``). ``by_post``: the papers came through
+    the postal service (counted apart in the statistics; handled as at the
+    counter)."""
     from onecounter import transitions
 
     if Role.CLERK not in roles_in(clerk, agency):
@@ -82,7 +85,7 @@ def counter_intake(
     dossier = Dossier.objects.create(
         procedure=procedure,
         agency=agency,
-        channel=Dossier.Channel.COUNTER,
+        channel=Dossier.Channel.POST if by_post else Dossier.Channel.COUNTER,
         applicant=linked_user,
         created_by=clerk,
         data=data or {},

@@ -80,6 +80,7 @@ def fact_for(dossier: Dossier, calendar: WorkCalendar) -> DossierFact | None:
     prefetched by ``_dossiers``); None for a draft, which counts nowhere."""
     if dossier.status == S.DRAFT or not dossier.code:
         return None
+    annotated: Any = dossier  # with the ``has_*`` annotations of ``_dossiers``
     events: list[DossierEvent] = list(dossier.events.all())
     status = dossier.status
     if status in (S.RESULT_READY, S.RETURNED):
@@ -136,10 +137,10 @@ def fact_for(dossier: Dossier, calendar: WorkCalendar) -> DossierFact | None:
             timezone.localdate(e.at) for e in events if e.action in SUPPLEMENT_ACTIONS
         ),
         fee=dossier.fee,
-        paid_online=dossier.has_paid_online,
-        digitised=dossier.channel == Dossier.Channel.ONLINE or dossier.has_attachment,
-        reused_data=bool(dossier.applicant_person_id) or dossier.has_wallet_attachment,
-        result_digital=dossier.has_digital_result,
+        paid_online=annotated.has_paid_online,
+        digitised=dossier.channel == Dossier.Channel.ONLINE or annotated.has_attachment,
+        reused_data=bool(dossier.applicant_person_id) or annotated.has_wallet_attachment,
+        result_digital=annotated.has_digital_result,
         rating=rating.score if rating else None,
         rated_on=_local_date(rating.created_at) if rating else None,
         updated_at=timezone.now(),

@@ -284,11 +284,12 @@ def scores(filters: Filters, by: str = "agency") -> list[Score]:
         )
     )
     catalog = catalogs(None)
+    entities: dict[Any, tuple[str, str, str, list[Any]]]
     if by == "agency":
         entities = {a["pk"]: (a["name"], a["code"], a["kind"], [a["pk"]]) for a in agencies}
     else:
         entities = {}
-        for a in agencies:
+        for a in agencies:  # by ward: the agencies of each unit together
             name, code, kind, ids = entities.get(
                 a["unit_id"], (a["unit__name"], a["unit__code"], "unit", [])
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -141,7 +142,7 @@ def refresh_cells(cells: set[Cell]) -> None:
     if not cells:
         return
     rows = sorted(cells, key=lambda c: (str(c[0]), str(c[1]), c[2], c[3]))
-    params = {
+    params: dict[str, Any] = {
         "agencies": [str(c[0]) for c in rows],
         "procedures": [str(c[1]) for c in rows],
         "channels": [c[2] for c in rows],
@@ -164,7 +165,7 @@ def rebuild(start: dt.date, end: dt.date) -> int:
     """Recompute every cell of the days ``start``..``end`` from the facts."""
     restrict = "{day} BETWEEN %(start)s AND %(end)s"
     figures, durations = _insert_sql(restrict)
-    params = {"start": start, "end": end}
+    params: dict[str, Any] = {"start": start, "end": end}
     with transaction.atomic(), connection.cursor() as cursor:
         DailyFigure.objects.filter(day__range=(start, end)).delete()
         DailyDuration.objects.filter(day__range=(start, end)).delete()

@@ -144,7 +144,10 @@ def is_silent(event: DossierEvent) -> bool:
         return True
     if _handed_on_result_step(event):
         return True
-    return event.action == "submit" and event.dossier.channel == Dossier.Channel.COUNTER
+    return event.action == "submit" and event.dossier.channel in (
+        Dossier.Channel.COUNTER,
+        Dossier.Channel.POST,
+    )
 
 
 def _handed_on_result_step(event: DossierEvent) -> bool:

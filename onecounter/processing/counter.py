@@ -349,6 +349,7 @@ def intake_confirm(request: HttpRequest, code: str) -> HttpResponse:
                     data=data,
                     phone=state["contact"].get("phone", ""),
                     email=state["contact"].get("email", ""),
+                    by_post=bool(state["contact"].get("by_post")),
                     purpose=PURPOSE_COUNTER_INTAKE,
                 )
             except DomainError as exc:

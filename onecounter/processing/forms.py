@@ -408,6 +408,11 @@ class IntakeContactForm(forms.Form):
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
+    by_post = forms.BooleanField(
+        label=_("The dossier came by post"),
+        help_text=_("Tick when the papers were sent through the postal service, not handed in."),
+        required=False,
+    )
 
     def clean_phone(self) -> str:
         value = "".join(ch for ch in self.cleaned_data["phone"] if ch.isdigit() or ch == "+")

@@ -162,6 +162,8 @@ def _receipt_context(dossier: Dossier, event: DossierEvent) -> dict[str, Any]:
         channel_text = f"Liên thông, do {source.agency_name} chuyển đến (hồ sơ {source.code})"
     elif online:
         channel_text = "Trực tuyến, qua Cổng dịch vụ công"
+    elif dossier.channel == Dossier.Channel.POST:
+        channel_text = f"Qua dịch vụ bưu chính, gửi đến {ONE_STOP_DESK}"
     else:
         channel_text = f"Trực tiếp tại {ONE_STOP_DESK}"
     return {
