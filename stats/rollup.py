@@ -81,6 +81,10 @@ BRANCHES: list[tuple[str, str, dict[str, str]]] = [
 ]
 
 KEY = "agency_id, procedure_id, channel"
+# Advisory lock keys (PostgreSQL): the rebuild (one bigint) and each agency's
+# cells (two ints: this class and a hash of the agency's id).
+LOCK_REBUILD = 7660001
+LOCK_AGENCY = 766
 
 
 def _branch_sql(day: str, cond: str, values: dict[str, str], restrict: str) -> str:
@@ -154,6 +158,12 @@ def refresh_cells(cells: set[Cell]) -> None:
         "t.procedure_id = c.procedure_id AND t.channel = c.channel AND t.day = c.day"
     )
     with transaction.atomic(), connection.cursor() as cursor:
+        # Two refreshes of one agency's cells, or a refresh during a rebuild,
+        # would insert the same cell twice: one at a time per agency, none
+        # during a rebuild.
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [LOCK_REBUILD])
+        for agency in sorted(set(params["agencies"])):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOCK_AGENCY, agency])
         for table in ("stats_dailyfigure", "stats_dailyduration"):
             cursor.execute(delete.format(cte=CELLS_CTE, table=table), params)
         cursor.execute(figures, params)
@@ -167,6 +177,7 @@ def rebuild(start: dt.date, end: dt.date) -> int:
     figures, durations = _insert_sql(restrict)
     params: dict[str, Any] = {"start": start, "end": end}
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_REBUILD])
         DailyFigure.objects.filter(day__range=(start, end)).delete()
         DailyDuration.objects.filter(day__range=(start, end)).delete()
         cursor.execute(figures, params)

@@ -222,3 +222,29 @@ def test_figures_survive_the_purge_of_dossiers(world):
     services.rebuild_period(dt.date(2026, 4, 1), dt.date(2026, 5, 31))
     assert DossierFact.objects.filter(pk=rows["late"].pk).exists()
     assert figures.summary(MAY, CITY).resolved_late == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_refreshes_of_one_agency_and_day_count_each_dossier_once(world):
+    """Eight refreshes at once, each of a dossier received the same day by the
+    same agency: the one daily cell counts all eight."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    day = dt.date(2026, 5, 4)
+    made = [
+        dossier(world["a"], world["full"], status=S.RECEIVED, received=day, due=day)
+        for _ in range(8)
+    ]
+
+    def refresh_one(pk):
+        try:
+            return facts.refresh([pk])
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(refresh_one, [d.pk for d in made])) == [1] * 8
+    cell = DailyFigure.objects.get(day=day, agency=world["a"])
+    assert cell.received == 8
