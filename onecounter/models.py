@@ -105,6 +105,8 @@ class Dossier(models.Model):
         indexes = [
             models.Index(fields=["agency", "status", "due_date"], name="dossier_queue"),
             models.Index(fields=["applicant", "-created_at"], name="dossier_applicant"),
+            # The statistics' catch-up reads the dossiers changed since its last run.
+            models.Index(fields=["updated_at"], name="dossier_updated"),
             models.Index(
                 fields=["duplicate_key"],
                 name="dossier_duplicate_key",

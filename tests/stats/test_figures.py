@@ -248,3 +248,25 @@ def test_simultaneous_refreshes_of_one_agency_and_day_count_each_dossier_once(wo
         assert list(pool.map(refresh_one, [d.pk for d in made])) == [1] * 8
     cell = DailyFigure.objects.get(day=day, agency=world["a"])
     assert cell.received == 8
+
+
+def test_a_rating_given_after_the_last_step_is_counted_by_the_catch_up(world):
+    rows = build(world)
+    services.catch_up()  # everything so far
+    late = rows["late"]
+    Rating.objects.create(dossier=late, user=UserFactory(), score=2, created_at=timezone.now())
+    assert (
+        figures.summary(Filters(start=timezone.localdate(), end=timezone.localdate()), CITY).ratings
+        == 0
+    )
+    assert services.catch_up() >= 1
+    today = figures.summary(Filters(start=timezone.localdate(), end=timezone.localdate()), CITY)
+    assert (today.ratings, today.satisfied, today.rating_sum) == (1, 0, 2)
+    assert (
+        figures.dossiers(
+            Filters(start=timezone.localdate(), end=timezone.localdate()), CITY, "unsatisfied"
+        )
+        .get()
+        .code
+        == late.code
+    )
