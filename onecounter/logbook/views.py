@@ -18,9 +18,7 @@ the exports stream the rows from one server-side cursor.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,18 +36,17 @@ from django.db.models import (
     QuerySet,
 )
 from django.db.models.functions import Coalesce, TruncDate
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from citizens import permissions
 from citizens.models import Agency
 from citizens.views import staff_required
+from egov import tables
 from onecounter import selectors
 from onecounter.models import Dossier, DossierStatus, Rating
 from procedures.models import Procedure
@@ -256,93 +253,48 @@ def _export_name(agency: Agency, extension: str) -> str:
     return f"so-theo-doi-ho-so-{agency.code}-{timezone.localdate():%Y%m%d}.{extension}"
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+def _export_filters(request: HttpRequest, agency: Agency) -> dict[str, Any] | None:
+    """The cleaned filters of an export, or None when they are invalid."""
+    form = _filters(request, agency)
+    if form.is_bound and form.errors:
+        return None
+    return form.cleaned_data if form.is_bound else {}
 
 
-def _neutralised(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (an applicant's name typed as
-    ``=HYPERLINK(...)``) gets a leading apostrophe, as OWASP advises for CSV."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
-    return "" if value is None else _neutralised(value)
+def _back_to_page(request: HttpRequest, agency: Agency) -> HttpResponse:
+    return redirect(f"{reverse('logbook:index', args=[agency.code])}?{request.GET.urlencode()}")
 
 
 @staff_required
-def logbook_csv(request: HttpRequest, code: str) -> HttpResponse:
+def logbook_csv(request: HttpRequest, code: str) -> HttpResponseBase:
     agency = _agency(request, code)
-    form = _filters(request, agency)
-    if form.is_bound and form.errors:
-        return redirect(f"{reverse('logbook:index', args=[agency.code])}?{request.GET.urlencode()}")
-    filters = form.cleaned_data if form.is_bound else {}
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        # A byte-order mark, so that Excel reads the file as UTF-8.
-        yield "\ufeff" + writer.writerow(EXPORT_HEADERS)
-        for row in _export_rows(agency, filters):
-            yield writer.writerow([_csv_value(value) for value in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_export_name(agency, "csv")}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    filters = _export_filters(request, agency)
+    if filters is None:
+        return _back_to_page(request, agency)
+    return tables.csv_response(
+        EXPORT_HEADERS, _export_rows(agency, filters), _export_name(agency, "csv")
+    )
 
 
 @staff_required
 def logbook_xlsx(request: HttpRequest, code: str) -> HttpResponse:
     agency = _agency(request, code)
-    form = _filters(request, agency)
-    if form.is_bound and form.errors:
-        return redirect(f"{reverse('logbook:index', args=[agency.code])}?{request.GET.urlencode()}")
-    filters = form.cleaned_data if form.is_bound else {}
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Sổ theo dõi hồ sơ")
-    for column, width in zip("ABCDEFGHIJ", (6, 22, 48, 28, 12, 18, 14, 14, 24, 9), strict=True):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "A5"
-    bold = Font(bold=True)
-
-    def cell(value: Any, number_format: str | None = None, font: Font | None = None):
-        item = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            item.data_type = "s"  # never a formula, whatever the text starts with
-        if number_format:
-            item.number_format = number_format
-        if font:
-            item.font = font
-        return item
-
-    sheet.append([cell("SỔ THEO DÕI HỒ SƠ (Mẫu số 06)", font=Font(bold=True, size=14))])
-    sheet.append([cell(agency.name, font=bold)])
-    sheet.append([f"Xuất ngày {timezone.localdate():%d/%m/%Y}"])
-    sheet.append([cell(header, font=bold) for header in EXPORT_HEADERS])
-    formats = {5: "DD/MM/YYYY HH:MM", 6: "DD/MM/YYYY", 7: "DD/MM/YYYY"}  # by column
-    for row in _export_rows(agency, filters):
-        sheet.append([cell(value, formats.get(i)) for i, value in enumerate(row)])
-
-    content = io.BytesIO()
-    workbook.save(content)
-    response = HttpResponse(
-        content.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    filters = _export_filters(request, agency)
+    if filters is None:
+        return _back_to_page(request, agency)
+    content = tables.xlsx_bytes(
+        sheet_title="Sổ theo dõi hồ sơ",
+        titles=[
+            tables.Title("SỔ THEO DÕI HỒ SƠ (Mẫu số 06)", bold=True, size=14),
+            tables.Title(agency.name, bold=True),
+            tables.Title(f"Xuất ngày {timezone.localdate():%d/%m/%Y}"),
+        ],
+        headers=EXPORT_HEADERS,
+        rows=_export_rows(agency, filters),
+        formats={5: tables.DATETIME, 6: tables.DATE, 7: tables.DATE},  # by column
+        widths=(6, 22, 48, 28, 12, 18, 14, 14, 24, 9),
     )
-    response["Content-Disposition"] = f'attachment; filename="{_export_name(agency, "xlsx")}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return tables.xlsx_response(content, _export_name(agency, "xlsx"))
 
 
 # Included by onecounter/urls.py under back-office/agencies/<code>/logbook/.
