@@ -425,3 +425,6 @@ PORTAL_NAME = _("Hà Nội Public Service Portal")
 # The province this deployment serves (2-digit code of 2025; Hà Nội is 01).
 EGOV_PROVINCE_CODE = os.environ.get("EGOV_PROVINCE_CODE", "01")
 ADMINISTRATIVE_UNITS_DIR = BASE_DIR / "citizens" / "data" / "administrative-units"
+# Public statistics: a count under this is shown as "< N", a rate over fewer
+# dossiers as "—" (small-cell suppression, stats/public.py).
+EGOV_STATS_MIN_CELL = int(os.environ.get("EGOV_STATS_MIN_CELL", "5"))

@@ -1,5 +1,9 @@
-"""Filled in by its part of the statistics."""
+"""The public statistics page (no sign-in): ``stats:public``."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from stats import public_views
+
+urlpatterns: list[URLPattern] = [
+    path("public/", public_views.public_statistics, name="public"),
+]
