@@ -320,3 +320,77 @@ def city_score(filters: Filters, scope: Scope) -> list[GroupScore]:
 
 def period_default(today: dt.date) -> Filters:
     return Filters(start=today.replace(month=1, day=1), end=today)
+
+
+# --- What cost catalog points (the drill-down of the catalog criteria) ---------------
+
+CATALOG_GAPS = ("incomplete", "not_full_online", "fee_not_online")
+GAP_OF_METRIC = {
+    "catalog_complete": "incomplete",
+    "procedures_full_online": "not_full_online",
+    "procedures_pay_online": "fee_not_online",
+}
+
+
+def catalog_gaps(
+    agency_ids: Iterable[Any] | None, *, gap: str = "", agency: str = "", unit: str = ""
+) -> Any:
+    """The procedures an agency offers that cost it catalog points, one row
+    (a dict) per agency and procedure, counted as ``catalogs()`` counts them:
+    not published in full (1.1), not fully online (3.1), fee-bearing but not
+    payable online (3.3). ``gap`` keeps one kind only; ``agency`` / ``unit``
+    (codes) narrow the agencies. A lazy values() queryset: one query a page."""
+    from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
+
+    from procedures.models import RequiredDocument
+
+    def on_procedure(q: Q) -> Q:
+        """``q`` (on a procedure's fields) read from an (agency, procedure) row."""
+        children: list[Any] = []
+        for child in q.children:
+            pair: Any = child
+            children.append(
+                on_procedure(child) if isinstance(child, Q) else (f"procedure__{pair[0]}", pair[1])
+            )
+        result = Q(*children, _connector=q.connector, _negated=q.negated)
+        return result
+
+    fee = Q(fee_online__gt=0) | Q(fee_counter__gt=0)
+    online = Q(online_level__in=[Procedure.OnlineLevel.FULL, Procedure.OnlineLevel.PARTIAL])
+    complete = Q(is_published=True) & ~Q(summary="") & ~Q(legal_basis="")
+    kinds = {
+        "incomplete": ~(on_procedure(complete) & Q(has_documents=True)),
+        "not_full_online": ~on_procedure(Q(online_level=Procedure.OnlineLevel.FULL)),
+        "fee_not_online": on_procedure(fee & ~online),
+    }
+    qs = Procedure.offered_by.through.objects.annotate(
+        has_documents=Exists(RequiredDocument.objects.filter(procedure=OuterRef("procedure_id")))
+    )
+    if agency_ids is not None:
+        qs = qs.filter(agency_id__in=list(agency_ids))
+    if agency:
+        qs = qs.filter(agency__code=agency)
+    if unit:
+        qs = qs.filter(Q(agency__unit__code=unit) | Q(agency__unit__parent__code=unit))
+    wanted = kinds.get(gap) or (
+        kinds["incomplete"] | kinds["not_full_online"] | kinds["fee_not_online"]
+    )
+    return (
+        qs.filter(wanted)
+        .annotate(
+            **{
+                f"gap_{name}": ExpressionWrapper(q, output_field=BooleanField())
+                for name, q in kinds.items()
+            }
+        )
+        .values(
+            "procedure_id",
+            "procedure__code",
+            "procedure__name",
+            "procedure__name_en",
+            "agency__code",
+            "agency__name",
+            *(f"gap_{name}" for name in kinds),
+        )
+        .order_by("agency__name", "procedure__code")
+    )

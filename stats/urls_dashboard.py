@@ -1,5 +1,12 @@
-"""Filled in by its part of the statistics."""
+"""The staff pages: the dashboard, the Decision 766 index and the drill-downs."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from stats import views
+
+urlpatterns: list[URLPattern] = [
+    path("", views.dashboard, name="dashboard"),
+    path("index/", views.index, name="index766"),
+    path("index/procedures/", views.procedures_drill, name="procedures-drill"),
+    path("dossiers/<str:which>/", views.drill, name="drill"),
+]
