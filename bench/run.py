@@ -46,7 +46,12 @@ TARGETS = {
     "lookup_vs_hello": (">=", 0.25),
     "search_vs_lookup": ("<=", 2.0),
     "queries_per_lookup": ("<=", 3),
+    # The statistics pages (bench/stats.py): the worst over the sizes measured.
+    "stats_dashboard_vs_hello": (">=", 0.2),
+    "stats_public_vs_hello": (">=", 0.2),
+    "stats_queries_equal": ("==", True),
 }
+STATS_TARGETS = {name for name in TARGETS if name.startswith("stats_")}
 
 
 def say(text: str) -> None:
@@ -517,7 +522,17 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--samples", type=int, default=500, help="Search/lookup samples.")
     parser.add_argument("--loadgen", default=os.environ.get("BENCH_LOADGEN", "auto"))
-    parser.add_argument("--output", default=str(VAR / "population.json"))
+    parser.add_argument(
+        "--output",
+        default=None,
+        help="Default var/bench/population.json (var/bench/stats.json with --only stats).",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["all", "population", "stats"],
+        default=os.environ.get("BENCH_ONLY", "all"),
+        help="Run one benchmark: the population or the statistics (bench/stats.py).",
+    )
     parser.add_argument(
         "--measure-only",
         action="store_true",
@@ -540,7 +555,9 @@ def main() -> int:
     }
     env.pop("EGOV_VAR_DIR", None)
     os.environ.update(env)
-    output = Path(args.output)
+    if args.only == "stats":
+        return main_stats(args, env, db_url)
+    output = Path(args.output or VAR / "population.json")
     results: dict = {}
     if args.measure_only and output.exists():
         # The import figures of the run that loaded the database stay, marked as such.
@@ -583,15 +600,76 @@ def main() -> int:
         load(args, env, db_url, results, save)
     measure(args, env, results, save)
     connection.close()
+    if args.only == "all":
+        stats_results = _run_stats(args, env, db_url)
+        for name in STATS_TARGETS:
+            if name in stats_results:
+                results[name] = stats_results[name]
+        results["errors"] += stats_results["errors"]
     results["load_average_end"] = load_average()
     results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     results["targets"] = {
         name: {"target": f"{op} {limit}", "met": _met(results.get(name), op, limit)}
         for name, (op, limit) in TARGETS.items()
+        if args.only == "all" or name not in STATS_TARGETS
     }
     save()
     print_table(results)
     print(f"\nWritten to {output}")
+    return 1 if results["errors"] else 0
+
+
+def _run_stats(args, env: dict, db_url: str, output: Path | None = None) -> dict:
+    """The statistics benchmark (bench/stats.py) on the same database and
+    server settings; its figures in var/bench/stats.json."""
+    from django.db import connection
+
+    from bench import stats
+
+    output = output or VAR / "stats.json"
+    results: dict = {
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine_facts(),
+        "server": server_facts(db_url),
+        "load_average_start": load_average(),
+        "errors": [],
+    }
+
+    def save() -> None:
+        output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
+    stats.run(args, env, results, save)
+    connection.close()
+    results["load_average_end"] = load_average()
+    results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    results["targets"] = {
+        name: {"target": f"{op} {limit}", "met": _met(results.get(name), op, limit)}
+        for name, (op, limit) in TARGETS.items()
+        if name in STATS_TARGETS
+    }
+    save()
+    stats.print_table(results)
+    print(f"\nStatistics written to {output}")
+    return results
+
+
+def main_stats(args, env: dict, db_url: str) -> int:
+    """``--only stats``: the statistics benchmark alone, in the benchmark's
+    database (created if missing, migrated; the population in it is kept)."""
+    name = urlsplit(db_url).path.lstrip("/")
+    conn = _pg(args.database_url, "postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if not cur.fetchone():
+            say(f"Database {name} (new)")
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    import django
+
+    django.setup()
+    results = _run_stats(args, env, db_url, Path(args.output) if args.output else None)
     return 1 if results["errors"] else 0
 
 
@@ -746,9 +824,11 @@ def http_load(args, env: dict, people: list[dict], keys: dict) -> dict:
     }
 
 
-def _met(value, op: str, limit: float) -> bool | None:
+def _met(value, op: str, limit) -> bool | None:
     if value is None:
         return None
+    if op == "==":
+        return value == limit
     return value >= limit if op == ">=" else value <= limit
 
 

@@ -9,7 +9,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-PROTECTED_PREFIXES = ("/back-office/", "/admin/", "/api/v1/back-office/")
+PROTECTED_PREFIXES = (
+    "/back-office/",
+    "/admin/",
+    "/api/v1/back-office/",
+    "/statistics/",
+)
+# Open to everyone, staff without a second factor included. (The statistics
+# API answers staff without one itself: 403 with a code.)
+OPEN_PREFIXES = ("/statistics/public/",)
 
 
 class StaffMfaRequiredMiddleware:
@@ -17,7 +25,12 @@ class StaffMfaRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(PROTECTED_PREFIXES) and self._needs_enrolment(request):
+        path = request.path
+        if (
+            path.startswith(PROTECTED_PREFIXES)
+            and not path.startswith(OPEN_PREFIXES)
+            and self._needs_enrolment(request)
+        ):
             target = reverse("mfa_activate_totp")
             return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

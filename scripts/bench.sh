@@ -7,7 +7,9 @@
 #   BENCH_MEASURE_ONLY=1  keep the database loaded by an earlier run: measure latency,
 #                   queries and HTTP only (the import figures of that run are kept)
 #   BENCH_LOWER_BOUND=0  skip the import's lower bound (COPY, write, indexes, keys)
-# Results: var/bench/population.json and a table on stdout.
+#   BENCH_ONLY      all (default), population or stats; or: scripts/bench.sh --only stats
+#   BENCH_STATS_SIZES  dossier facts for the statistics benchmark (default "200000 2000000")
+# Results: var/bench/population.json, var/bench/stats.json and tables on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -15,6 +17,14 @@ cd "$(dirname "$0")/.."
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/egov}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/14}
 export BENCH_PERSONS=${BENCH_PERSONS:-1000000}
+export BENCH_ONLY=${BENCH_ONLY:-all}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) BENCH_ONLY=$2; shift 2 ;;
+    --only=*) BENCH_ONLY=${1#--only=}; shift ;;
+    *) die "Unknown argument: $1 (use --only all|population|stats)" ;;
+  esac
+done
 scripts/bootstrap.sh
 scripts/ensure-services.sh
 
@@ -27,8 +37,15 @@ mkdir -p var/bench
 # and as much again while the import's lower bound copies the tables.
 need_gb=$(( BENCH_PERSONS / 1000000 * 3 + 2 ))
 free_gb=$(df -Pk var/bench | awk 'NR==2 {print int($4 / 1024 / 1024)}')
+if [ "$BENCH_ONLY" = stats ]; then
+  need_gb=2  # two million facts and their roll-up: well under a gigabyte
+fi
 if [ "${BENCH_MEASURE_ONLY:-0}" = 0 ] && [ "$free_gb" -lt "$need_gb" ]; then
   die "About ${need_gb} GB of free disk is needed for ${BENCH_PERSONS} persons; ${free_gb} GB free."
 fi
-say "Population benchmark: ${BENCH_PERSONS} persons"
-REDIS_URL=$REDIS_URL .venv/bin/python -m bench.run --redis-url "$REDIS_URL"
+if [ "$BENCH_ONLY" = stats ]; then
+  say "Statistics benchmark: ${BENCH_STATS_SIZES:-200000 2000000} dossiers"
+else
+  say "Population benchmark: ${BENCH_PERSONS} persons"
+fi
+REDIS_URL=$REDIS_URL .venv/bin/python -m bench.run --redis-url "$REDIS_URL" --only "$BENCH_ONLY"

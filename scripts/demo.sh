@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # make demo: install, migrate, load the demo data and serve the portal.
-# No configuration: SQLite under var/ and background jobs in-process.
-# With DATABASE_URL and REDIS_URL: PostgreSQL and Redis, plus a Celery worker and beat.
+# No configuration: PostgreSQL (database egov_demo) and Redis on this machine,
+# started or installed when missing (scripts/ensure-services.sh), with a Celery
+# worker and beat. Set DATABASE_URL / REDIS_URL to use others. Only when
+# PostgreSQL cannot be had: SQLite under var/ and background jobs in-process
+# (no statistics: they need PostgreSQL; docs/adr/0006-demo-on-postgresql.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -14,6 +17,16 @@ PORT=${DEMO_PORT:-8000}
 export EGOV_PUBLIC_BASE_URL=${EGOV_PUBLIC_BASE_URL:-http://$HOST:$PORT}
 PY=.venv/bin/python
 mkdir -p var/log
+
+if [ -z "${DATABASE_URL:-}" ] && [ -z "${DEMO_SQLITE:-}" ]; then
+  demo_db=postgres://postgres@127.0.0.1:5432/egov_demo
+  demo_redis=${REDIS_URL:-redis://127.0.0.1:6379/2}
+  if DATABASE_URL=$demo_db REDIS_URL=$demo_redis scripts/ensure-services.sh; then
+    export DATABASE_URL=$demo_db REDIS_URL=$demo_redis
+  else
+    say "PostgreSQL could not be started: falling back to SQLite (no statistics)"
+  fi
+fi
 
 if [ -n "${DATABASE_URL:-}" ]; then
   say "Database: $DATABASE_URL"
@@ -37,6 +50,8 @@ $PY manage.py migrate --noinput
 $PY manage.py createcachetable
 $PY manage.py collectstatic --noinput --verbosity 0
 $PY manage.py seed_demo
+# A year of dossiers in every state and their statistics (PostgreSQL only; safe to run again).
+$PY manage.py seed_history
 
 pids=()
 cleanup() {
