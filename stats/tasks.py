@@ -26,12 +26,15 @@ def catch_up() -> int:
 
 @shared_task(name="stats.nightly_rebuild")
 def nightly_rebuild(days: int = 400) -> tuple[int, int]:
-    """Every night: the last ``days`` days recomputed from the dossiers and
-    their event history (what a day's after-commit refreshes missed)."""
+    """Every night: the facts of the dossiers changed in the last two days
+    recomputed from the dossiers and their event history (what the day's
+    after-commit refreshes missed), then every cell of the last ``days`` days
+    from the facts. ``manage.py rebuild_stats`` recounts a whole period."""
     from stats import services
 
     today = timezone.localdate()
-    return services.rebuild_period(today - dt.timedelta(days=days), today)
+    since = timezone.now() - dt.timedelta(days=2)
+    return services.rebuild_period(today - dt.timedelta(days=days), today, facts_since=since)
 
 
 @shared_task(name="stats.send_weekly_reports")

@@ -270,3 +270,18 @@ def test_a_rating_given_after_the_last_step_is_counted_by_the_catch_up(world):
         .code
         == late.code
     )
+
+
+def test_the_nightly_rebuild_recounts_a_dossier_changed_outside_a_step(world):
+    """A dossier corrected in the database (not through a step) is recounted by
+    the nightly run from its history, and every cell rebuilt from the facts."""
+    from onecounter.models import Dossier
+    from stats.tasks import nightly_rebuild
+
+    rows = build(world)
+    Dossier.objects.filter(pk=rows["late"].pk).update(apologised=True, updated_at=timezone.now())
+    DailyFigure.objects.all().delete()  # a lost roll-up, too
+    with_range = Filters(start=dt.date(2026, 4, 1), end=dt.date(2026, 5, 31))
+    nightly_rebuild.delay(days=(timezone.localdate() - dt.date(2026, 4, 1)).days)
+    m = figures.summary(with_range, CITY)
+    assert (m.received, m.resolved_late, m.resolved_late_apologised) == (4, 1, 1)
