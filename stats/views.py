@@ -31,6 +31,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -119,6 +120,7 @@ class FilterForm(forms.Form):
         period_only: bool = False,
     ) -> None:
         super().__init__(data)
+        self.options = options
         self.fields["from"] = forms.CharField(
             label=gettext_lazy("From"), required=False, widget=DateInput()
         )
@@ -399,7 +401,7 @@ def _charts(data: Mapping[str, Any], filters: Filters) -> dict[str, dict[str, An
             for b, r, o, la in zip(buckets, received, on_time, late, strict=True)
         ],
     }
-    channel_rows = [(row.label, row.measures.received) for row in data["channel"]]
+    channel_rows = [(capfirst(row.label), row.measures.received) for row in data["channel"]]
     total = sum(n for _label, n in channel_rows)
     channel_title = _("How the dossiers were filed")
     channel = {
@@ -480,15 +482,18 @@ def _export_links(filters: Filters, tables: Iterable[str], **extra: str) -> list
     return result
 
 
-def _report_links(request: HttpRequest, filters: Filters) -> list[dict[str, str]]:
-    """The monthly report (PDF) of each agency the user heads or works in,
-    for the month of the period's end."""
+def _report_links(
+    request: HttpRequest, filters: Filters, names: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """The monthly report (PDF) of the agency chosen in the filters and of
+    each agency the user heads or counts for, for the month of the period's
+    end. ``names``: the agencies' names by code (the filter's choices)."""
     agencies: dict[str, str] = {}
+    if filters.agency:
+        agencies[filters.agency] = names.get(filters.agency, filters.agency)
     for membership in request.user.active_memberships:  # type: ignore[union-attr]
         if membership.role in (Role.HEAD, Role.STATISTICIAN):
             agencies.setdefault(membership.agency.code, membership.agency.display_name)
-    if filters.agency:
-        agencies = {filters.agency: filters.agency, **agencies}
     month = filters.end
     result = []
     for code, name in list(agencies.items())[:5]:
@@ -496,6 +501,11 @@ def _report_links(request: HttpRequest, filters: Filters) -> list[dict[str, str]
         if url:
             result.append({"label": name, "url": url, "month": month.strftime("%m/%Y")})
     return result
+
+
+def _heads_an_agency(request: HttpRequest) -> bool:
+    memberships = request.user.active_memberships  # type: ignore[union-attr]
+    return any(m.role == Role.HEAD for m in memberships)
 
 
 @statistics_view
@@ -528,8 +538,9 @@ def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
         "exports": _export_links(
             filters, ("summary", "agency", "unit", "procedure", "channel", "trend")
         ),
-        "reports": _report_links(request, filters),
-        "subscription_url": link("stats:subscription"),
+        "reports": _report_links(request, filters, dict(form.options["agency"])),
+        # The weekly e-mail is for the heads of agencies (its page lists theirs).
+        "subscription_url": link("stats:subscription") if _heads_an_agency(request) else None,
         "index_url": _with_query(
             reverse("stats:index766"),
             {"from": filters.start.isoformat(), "to": filters.end.isoformat()},

@@ -336,3 +336,19 @@ def test_the_procedures_that_cost_catalog_points_are_listed_per_agency(client, w
 def test_links_to_parts_not_yet_there_are_left_out():
     assert views.link("stats:no-such-page") is None
     assert views.link("stats:dashboard") == DASHBOARD
+
+
+def test_the_weekly_e_mail_is_offered_to_heads_and_the_report_names_the_chosen_agency(
+    client, world
+):
+    build(world)
+    subscription = reverse("stats:subscription")
+    client.force_login(staff(world["a"]))
+    html = client.get(DASHBOARD, PERIOD).content.decode()
+    assert f'href="{subscription}"' in html
+    report = reverse("stats:report-monthly", args=["UBA", 2026, 5])
+    assert f'href="{report}"' in html
+    client.force_login(staff(world["b"], Role.STATISTICIAN))
+    html = client.get(DASHBOARD, {**PERIOD, "agency": "UBA"}).content.decode()
+    assert f'href="{subscription}"' not in html  # heads no agency
+    assert "Monthly report of UBND phường A, 05/2026 (PDF)" in html
