@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.cache import caches
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -160,11 +162,26 @@ class User(AbstractUser):
 
     @cached_property
     def active_memberships(self) -> list[StaffMembership]:
-        return list(
+        """The user's active roles, read once per request.
+
+        A staff member's non-empty list is also kept by this process for
+        ``EGOV_STAFF_ROLES_SECONDS`` (settings CACHES["local"]); a change to a
+        membership or an agency forgets it here at once (``forget_staff_roles``),
+        another process sees it at most that much later."""
+        seconds = settings.EGOV_STAFF_ROLES_SECONDS
+        key = staff_roles_key(self.pk)
+        if seconds:
+            kept = caches["local"].get(key)
+            if kept is not None:
+                return kept
+        found = list(
             self.memberships.filter(is_active=True, agency__is_active=True)
             .select_related("agency", "agency__unit")
             .order_by("agency__name", "role")
         )
+        if seconds and found:
+            caches["local"].set(key, found, seconds)
+        return found
 
     @property
     def is_staff_member(self) -> bool:
@@ -661,3 +678,19 @@ class AgencyApiCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency.code}: {self.name} ({self.purpose})"
+
+
+def staff_roles_key(user_id: object) -> str:
+    return f"staff:roles:{user_id}"
+
+
+def forget_staff_roles(sender, instance: StaffMembership | Agency, **kwargs) -> None:
+    """``post_save``/``post_delete`` of a membership or an agency: the users
+    concerned have their roles read again on their next request."""
+    if isinstance(instance, StaffMembership):
+        user_ids = [instance.user_id]
+    else:
+        user_ids = list(
+            StaffMembership.objects.filter(agency_id=instance.pk).values_list("user_id", flat=True)
+        )
+    caches["local"].delete_many([staff_roles_key(user_id) for user_id in user_ids])

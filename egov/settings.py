@@ -164,6 +164,15 @@ else:
         }
     }
 
+# This process's own copies of what is read on every request of a hot page
+# (the statistics pages) or of every staff request (roles, second factor):
+# no round trip for a large or a frequent value. Bounded.
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "egov-local",
+    "OPTIONS": {"MAX_ENTRIES": 200},
+}
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 # With no broker configured, background jobs run in-process (the demo default).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
@@ -184,6 +193,13 @@ CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 # --- Accounts -----------------------------------------------------------------
 AUTH_USER_MODEL = "citizens.User"
+# Staff pages check that the user has a TOTP second factor; a "yes" is reused
+# by a process for this many seconds (citizens/middleware.py; 0: ask each time).
+EGOV_MFA_ENROLLED_SECONDS = float(os.environ.get("EGOV_MFA_ENROLLED_SECONDS", "10"))
+# A staff member's roles (User.active_memberships) are reused by a process for
+# this many seconds; a change made in the same process counts at once, one made
+# elsewhere (another web process, admin on another host) at most this late.
+EGOV_STAFF_ROLES_SECONDS = float(os.environ.get("EGOV_STAFF_ROLES_SECONDS", "5"))
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

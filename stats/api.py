@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from allauth.mfa.models import Authenticator
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -37,6 +36,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from citizens.agency_api import AgencySystemAuthentication
+from citizens.middleware import has_totp
 from citizens.models import Agency
 from egov.errors import ErrorSerializer, NotFoundError, PermissionDeniedError, ValidationFailed
 from stats import figures, index766, public
@@ -358,9 +358,7 @@ def _scope(request: Request) -> Scope:
     scope = figures.scope_for(user)  # type: ignore[arg-type]
     if scope is None:
         raise PermissionDeniedError(_("Only staff may read these statistics."))
-    if request.auth is None and not (
-        Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-    ):
+    if request.auth is None and not has_totp(user):
         raise PermissionDeniedError(_("Set up two-step verification first."))
     return scope
 

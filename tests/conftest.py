@@ -18,6 +18,18 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def empty_local_cache():
+    """The process's own cache (settings CACHES["local"]) holds pages keyed by
+    the figures' version, which each test's rolled-back database starts again
+    from 0: no test may read a page another test cached."""
+    from django.core.cache import caches
+
+    caches["local"].clear()
+    yield
+    caches["local"].clear()
+
+
 @pytest.fixture
 def citizen(db):
     return UserFactory(full_name="Nguyễn Văn An")

@@ -1,6 +1,9 @@
 """Object-level permissions in the back office, and mandatory TOTP for staff."""
 
 import pytest
+from allauth.mfa.models import Authenticator
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.conftest import enrol_totp
@@ -57,6 +60,58 @@ def test_staff_without_totp_are_sent_to_enrolment_before_any_back_office_page(cl
         assert response["Location"].startswith(reverse("mfa_activate_totp"))
     enrol_totp(user)
     assert client.get(reverse("backoffice:agency", args=["UBLB"])).status_code == 200
+
+
+def test_removing_the_second_factor_sends_staff_to_enrol_again_at_once(
+    client, ward_agency, settings
+):
+    """The middleware keeps a "has a second factor" for a few seconds; removing
+    the factor forgets it, and enrolling counts at once."""
+    settings.EGOV_MFA_ENROLLED_SECONDS = 10
+    user = MembershipFactory(agency=ward_agency).user
+    enrol_totp(user)
+    client.force_login(user)
+    page = reverse("backoffice:agency", args=["UBLB"])
+    assert client.get(page).status_code == 200
+    with CaptureQueriesContext(connection) as again:
+        assert client.get(page).status_code == 200
+    assert not [q for q in again.captured_queries if "mfa_authenticator" in q["sql"]]
+    Authenticator.objects.filter(user=user).delete()  # as deactivating TOTP does
+    response = client.get(page)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("mfa_activate_totp"))
+    enrol_totp(user)
+    assert client.get(page).status_code == 200
+
+
+def test_a_revoked_role_closes_the_agency_page_at_once(client, ward_agency, settings):
+    """The roles are kept by the process for a few seconds; revoking a role or
+    closing the agency forgets them, so the next request is refused."""
+    settings.EGOV_STAFF_ROLES_SECONDS = 10
+    membership = MembershipFactory(agency=ward_agency)
+    user = membership.user
+    enrol_totp(user)
+    client.force_login(user)
+    page = reverse("backoffice:agency", args=["UBLB"])
+    assert client.get(page).status_code == 200
+    with CaptureQueriesContext(connection) as again:
+        assert client.get(page).status_code == 200
+    assert not [
+        q
+        for q in again.captured_queries
+        if "staffmembership" in q["sql"].lower()
+        and "agency" in q["sql"].lower()
+        and '"is_active"' in q["sql"]
+    ]
+    membership.is_active = False
+    membership.save(update_fields=["is_active"])
+    assert client.get(page).status_code == 403
+    membership.is_active = True
+    membership.save(update_fields=["is_active"])
+    assert client.get(page).status_code == 200
+    ward_agency.is_active = False
+    ward_agency.save(update_fields=["is_active"])
+    assert client.get(page).status_code in (403, 404)
 
 
 def test_only_head_sees_the_agency_staff_list(client, ward_agency, clerk):
