@@ -444,3 +444,7 @@ ADMINISTRATIVE_UNITS_DIR = BASE_DIR / "citizens" / "data" / "administrative-unit
 # Public statistics: a count under this is shown as "< N", a rate over fewer
 # dossiers as "—" (small-cell suppression, stats/public.py).
 EGOV_STATS_MIN_CELL = int(os.environ.get("EGOV_STATS_MIN_CELL", "5"))
+# How long a process reuses the figures' version it read (seconds; 0: read it
+# on every request). A refresh made by another process (the worker) shows on
+# the statistics pages at most this much later.
+EGOV_STATS_VERSION_SECONDS = float(os.environ.get("EGOV_STATS_VERSION_SECONDS", "2"))

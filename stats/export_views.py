@@ -2,25 +2,20 @@
 of an agency as PDF, and the page where an agency head opts in to the weekly
 e-mail.
 
-Who: as the dashboard (``figures.scope_for``): an anonymous visitor is sent to
-sign in, a signed-in user without a staff role is refused (403), staff see
-their jurisdiction's figures only. Staff who have not enrolled their second
-factor are sent to enrol it first, as on every back-office page.
+Who: as the dashboard (``views.statistics_view``): an anonymous visitor is
+sent to sign in, a signed-in user without a staff role is refused (403), staff
+see their jurisdiction's figures only. Staff who have not enrolled their
+second factor are sent to enrol it first (``citizens.middleware``), as on
+every back-office page.
 """
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlencode
-
-from allauth.mfa.models import Authenticator
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -28,54 +23,17 @@ from citizens.models import Agency, Role
 from citizens.permissions import agencies_with_roles
 from egov import tables
 from stats import exports, reports
-from stats.figures import Filters, Scope, scope_for
+from stats.figures import Filters, Scope
+from stats.views import statistics_view
 
 FORMATS = ("csv", "xlsx")
-
-
-class _Refused(Exception):
-    def __init__(self, response: HttpResponseBase) -> None:
-        self.response = response
-
-
-def _needs_second_factor(request: HttpRequest) -> bool:
-    return not Authenticator.objects.filter(
-        user=request.user, type=Authenticator.Type.TOTP
-    ).exists()
-
-
-def _guard(request: HttpRequest) -> Scope:
-    """The user's scope, or ``_Refused`` with the answer (sign in, enrol the
-    second factor, or 403)."""
-    scope = scope_for(request.user)  # type: ignore[arg-type]
-    if scope is None:
-        if not request.user.is_authenticated:
-            raise _Refused(redirect_to_login(request.get_full_path()))
-        raise PermissionDenied
-    if _needs_second_factor(request):
-        target = reverse("mfa_activate_totp")
-        raise _Refused(redirect(f"{target}?{urlencode({'next': request.get_full_path()})}"))
-    return scope
-
-
-def _staff_only(view: Any) -> Any:
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            scope = _guard(request)
-        except _Refused as refused:
-            return refused.response
-        return view(request, scope, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
 
 
 # --- Exports ------------------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "HEAD"])
-@_staff_only
+@statistics_view
 def export(request: HttpRequest, scope: Scope, table: str, fmt: str) -> HttpResponseBase:
     """``exports/<table>.<fmt>``: one table of the dashboard with its filters."""
     if fmt not in FORMATS or table not in exports.NAMES:
@@ -115,7 +73,7 @@ def export(request: HttpRequest, scope: Scope, table: str, fmt: str) -> HttpResp
 
 
 @require_http_methods(["GET", "HEAD"])
-@_staff_only
+@statistics_view
 def report_monthly(
     request: HttpRequest, scope: Scope, agency_code: str, year: int, month: int
 ) -> HttpResponse:
@@ -139,7 +97,7 @@ def report_monthly(
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@_staff_only
+@statistics_view
 def subscription(request: HttpRequest, scope: Scope) -> HttpResponse:
     """For each agency the user heads: whether the weekly e-mail is sent; a
     POST with ``agency`` (its code) turns it on or off."""

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
@@ -33,7 +34,7 @@ from stats.models import (
     Outcome,
     StatsState,
 )
-from stats.rollup import MEASURES
+from stats.rollup import MEASURES, VERSION_KEY
 
 T = TypeVar("T")
 
@@ -474,16 +475,41 @@ def choices(scope: Scope) -> dict[str, list[tuple[str, str]]]:
 
 
 def version() -> int:
-    return StatsState.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+    """The figures' version (1 query), read again in this process once it is
+    ``EGOV_STATS_VERSION_SECONDS`` old: a page may be that much behind a
+    refresh made by another process (a refresh made here is seen at once)."""
+    seconds = settings.EGOV_STATS_VERSION_SECONDS
+    if seconds:
+        known = caches["local"].get(VERSION_KEY)
+        if known is not None:
+            return known
+    current = StatsState.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+    if seconds:
+        caches["local"].set(VERSION_KEY, current, seconds)
+    return current
 
 
-def cached(name: str, parts: Iterable[str], compute: Callable[[], T], timeout: int = 300) -> T:
-    """``compute()`` cached under the figures' version (1 query to read it):
-    any refresh of the roll-ups makes a new key."""
+def cached(
+    name: str,
+    parts: Iterable[str],
+    compute: Callable[[], T],
+    timeout: int = 300,
+    *,
+    local: bool = False,
+) -> T:
+    """``compute()`` cached under the figures' version: any refresh of the
+    roll-ups makes a new key. In Redis; with ``local``, also in this process
+    (for whole pages: no Redis read of a large value)."""
     digest = hashlib.sha256("|".join([name, *parts]).encode()).hexdigest()[:32]
     key = f"stats:{version()}:{digest}"
+    if local:
+        value = caches["local"].get(key)
+        if value is not None:
+            return value
     value = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, timeout)
+    if local:
+        caches["local"].set(key, value, timeout)
     return value

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.cache import caches
 from django.db import connection, transaction
 from django.db.models import F
 
@@ -187,8 +188,15 @@ def rebuild(start: dt.date, end: dt.date) -> int:
     return count
 
 
+# This process's copy of the version (``figures.version``), in the "local" cache.
+VERSION_KEY = "stats:version"
+
+
 def bump() -> None:
-    """A new version of the figures (the cache key of every statistics page)."""
+    """A new version of the figures (the cache key of every statistics page);
+    this process reads it again once the change is committed."""
     updated = StatsState.objects.filter(pk=1).update(version=F("version") + 1)
     if not updated:
         StatsState.objects.get_or_create(pk=1)
+    caches["local"].delete(VERSION_KEY)
+    transaction.on_commit(lambda: caches["local"].delete(VERSION_KEY))

@@ -21,49 +21,48 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from citizens.models import Agency, Role
-from stats import charts, figures, index766
+from stats import charts, figures, index766, page_cache
 from stats.figures import Filters, Measures, OpenNow, Scope
 from stats.models import Channel
 
 PAGE_SIZE = 50
 EXPORT_FORMATS = ("csv", "xlsx")
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 # --- Access ------------------------------------------------------------------------------
 
 
 def statistics_view(view: View) -> View:
-    """Resolve the user's scope first: anonymous → sign in; no staff role → 403;
-    staff without a second factor → enrol one."""
+    """Resolve the user's scope first: anonymous → sign in; no staff role → 403.
+    (Staff without a second factor never get here: ``citizens.middleware``
+    sends them to enrol one, as on every back-office page.)"""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         scope = figures.scope_for(user)
         if scope is None:
             raise PermissionDenied
-        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-            target = reverse("mfa_activate_totp")
-            return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return view(request, scope, *args, **kwargs)
 
     return wrapper
@@ -483,18 +482,17 @@ def _export_links(filters: Filters, tables: Iterable[str], **extra: str) -> list
 
 
 def _report_links(
-    request: HttpRequest, filters: Filters, names: Mapping[str, str]
+    request: HttpRequest, chosen: tuple[str, str] | None, month: dt.date
 ) -> list[dict[str, str]]:
-    """The monthly report (PDF) of the agency chosen in the filters and of
-    each agency the user heads or counts for, for the month of the period's
-    end. ``names``: the agencies' names by code (the filter's choices)."""
+    """The monthly report (PDF) of the agency chosen in the filters (``chosen``:
+    its code and name) and of each agency the user heads or counts for, for
+    ``month`` (the month of the period's end)."""
     agencies: dict[str, str] = {}
-    if filters.agency:
-        agencies[filters.agency] = names.get(filters.agency, filters.agency)
+    if chosen:
+        agencies[chosen[0]] = chosen[1]
     for membership in request.user.active_memberships:  # type: ignore[union-attr]
         if membership.role in (Role.HEAD, Role.STATISTICIAN):
             agencies.setdefault(membership.agency.code, membership.agency.display_name)
-    month = filters.end
     result = []
     for code, name in list(agencies.items())[:5]:
         url = link("stats:report-monthly", code, month.year, month.month)
@@ -508,10 +506,16 @@ def _heads_an_agency(request: HttpRequest) -> bool:
     return any(m.role == Role.HEAD for m in memberships)
 
 
-@statistics_view
-def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
+# The filters the dashboard's form shows: the body depends on what was typed in them.
+FILTER_NAMES = ("from", "to", "grain", "agency", "unit", "procedure", "field")
+
+
+def _dashboard_page(request: HttpRequest, scope: Scope, today: dt.date) -> dict[str, Any]:
+    """The dashboard's body rendered to a string, and what the per-user part of
+    the page needs. Depends only on the scope, the filters as typed, the
+    language and today (the cache key): rendered without the request, so no
+    user, CSRF token or message can get into it."""
     filters, form = _filters(request, scope)
-    today = timezone.localdate()
     data = figures.cached(
         "dashboard", _parts(filters, scope, today), lambda: _dashboard_data(filters, scope, today)
     )
@@ -519,7 +523,6 @@ def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
         "scope": scope,
         "filters": filters,
         "form": form,
-        "query": urlencode(filters.query()),
         "cards": _cards(filters, data["summary"], data["open"], data["durations"]),
         "charts": _charts(data, filters),
         "tables": [
@@ -535,18 +538,64 @@ def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
                 _table_rows(data["procedure"], data["open_procedure"], filters, "procedure"),
             ),
         ],
-        "exports": _export_links(
-            filters, ("summary", "agency", "unit", "procedure", "channel", "trend")
-        ),
-        "reports": _report_links(request, filters, dict(form.options["agency"])),
-        # The weekly e-mail is for the heads of agencies (its page lists theirs).
-        "subscription_url": link("stats:subscription") if _heads_an_agency(request) else None,
         "index_url": _with_query(
             reverse("stats:index766"),
             {"from": filters.start.isoformat(), "to": filters.end.isoformat()},
         ),
     }
-    return render(request, "stats/dashboard.html", context)
+    names = dict(form.options["agency"])
+    return {
+        "body": render_to_string("stats/_dashboard_body.html", context),
+        "has_errors": bool(form.errors),
+        "exports": _export_links(
+            filters, ("summary", "agency", "unit", "procedure", "channel", "trend")
+        ),
+        "agency": (filters.agency, names.get(filters.agency, filters.agency))
+        if filters.agency
+        else None,
+        "month": filters.end,
+    }
+
+
+def _account_key(request: HttpRequest) -> str:
+    """What the per-user parts of a cached page depend on: the user, the
+    address shown in the header and their roles (the back-office menu, the
+    reports offered). Whatever else the page's header comes to show per user
+    must be added here, or it is as old as the figures' version."""
+    user = request.user
+    assert user.is_authenticated  # statistics_view let only staff in
+    roles = sorted(f"{m.agency.code}:{m.role}" for m in user.active_memberships)
+    return f"{user.pk}:{user.email}:{int(user.is_superuser)}:{','.join(roles)}"
+
+
+@statistics_view
+def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """The body comes from the cache (one per scope, filters as typed, language,
+    today and version of the figures) and the whole page from this user's
+    cache (``stats.page_cache``); their links are added when it is rendered."""
+    today = timezone.localdate()
+    typed = [f"{name}={request.GET.get(name, '')}" for name in FILTER_NAMES]
+    parts = [scope.key(), translation.get_language() or "", today.isoformat(), *typed]
+
+    def render_page(csrf_token: str | None) -> HttpResponse:
+        page = figures.cached(
+            "dashboard-page", parts, lambda: _dashboard_page(request, scope, today)
+        )
+        context = {
+            "body": mark_safe(page["body"]),  # noqa: S308 - rendered by our template, escaped there
+            "has_errors": page["has_errors"],
+            "exports": page["exports"],
+            "reports": _report_links(request, page["agency"], page["month"]),
+            # The weekly e-mail is for the heads of agencies (its page lists theirs).
+            "subscription_url": link("stats:subscription") if _heads_an_agency(request) else None,
+        }
+        if csrf_token is not None:
+            context["csrf_token"] = csrf_token
+        return render(request, "stats/dashboard.html", context)
+
+    return page_cache.cached_page(
+        request, "dashboard-whole", [_account_key(request), *parts], render_page
+    )
 
 
 # --- The Decision 766 index ---------------------------------------------------------------------

@@ -352,3 +352,24 @@ def test_the_weekly_e_mail_is_offered_to_heads_and_the_report_names_the_chosen_a
     html = client.get(DASHBOARD, {**PERIOD, "agency": "UBA"}).content.decode()
     assert f'href="{subscription}"' not in html  # heads no agency
     assert "Monthly report of UBND phường A, 05/2026 (PDF)" in html
+
+
+# --- The cached body is never another user's ---------------------------------------------
+
+
+def test_two_heads_of_different_jurisdictions_get_their_own_cached_bodies(client, world):
+    """The dashboard's body is cached per scope: the second head, asking for the
+    same filters after the first, sees their own ward's figures and account."""
+    build(world)
+    head_a, head_b = staff(world["a"]), staff(world["b"])
+    client.force_login(head_a)
+    first = client.get(DASHBOARD, PERIOD).content.decode()
+    client.force_login(head_b)
+    second = client.get(DASHBOARD, PERIOD).content.decode()
+    again = client.get(DASHBOARD, PERIOD).content.decode()  # from the cache
+    assert figure(first, "received") == "3" and "UBND phường B" not in first
+    assert "UBND phường A" not in second and "UBND phường A" not in again
+    assert figure(second, "overdue") == figure(again, "overdue") == "1"
+    assert head_a.email in first and head_a.email not in second
+    assert head_b.email in second and head_b.email in again
+    assert 'name="csrfmiddlewaretoken"' in again  # the sign-out form, rendered for them
