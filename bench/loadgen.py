@@ -93,7 +93,7 @@ def _wrk(host, port, paths, headers, seconds, connections) -> LoadResult:
                 "wrk",
                 f"-t{threads}",
                 f"-c{connections}",
-                f"-d{int(seconds)}s",
+                f"-d{max(1, round(seconds))}s",  # wrk counts whole seconds
                 "--latency",
                 "--timeout",
                 "10s",
