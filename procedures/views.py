@@ -12,8 +12,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from egov import events
 from egov.text import fold, money
 from procedures import selectors
+from procedures.events import PageSection, ProcedurePageShown
 from procedures.forms import CatalogFilterForm
 
 PAGE_SIZE = 20
@@ -87,6 +89,14 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
                 for name in ("summary", "conditions", "result_document")
             },
             "now": now,
+            "sections": sorted(
+                (
+                    s
+                    for s in events.publish(ProcedurePageShown(procedure))
+                    if isinstance(s, PageSection)
+                ),
+                key=lambda section: section.order,
+            ),
         },
     )
 
