@@ -163,6 +163,7 @@ class ProcedureForm(NoteMixin, forms.ModelForm):
             "fee_online",
             "fee_counter",
             "fee_late",
+            "question_days",
             "summary",
             "summary_en",
             "conditions",
@@ -190,6 +191,7 @@ class ProcedureForm(NoteMixin, forms.ModelForm):
             "fee_online": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
             "fee_counter": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
             "fee_late": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
+            "question_days": forms.NumberInput(attrs={"min": 1, "inputmode": "numeric"}),
         }
         help_texts = {
             "code": _(
@@ -239,9 +241,14 @@ class ProcedureForm(NoteMixin, forms.ModelForm):
             self.fields[name].min_value = 0
         # Most procedures have no late registration: left empty, it is free.
         self.fields["fee_late"].required = False
+        # Left empty, a citizen's question is due in the usual 5 working days.
+        self.fields["question_days"].required = False
 
     def clean_fee_late(self) -> int:
         return self.cleaned_data.get("fee_late") or 0
+
+    def clean_question_days(self) -> int:
+        return self.cleaned_data.get("question_days") or 5
 
     def _post_clean(self):
         # A ModelForm copies the cleaned data onto the instance and checks

@@ -62,6 +62,13 @@ class Procedure(LocalizedNameMixin, models.Model):
     days_counter = models.PositiveSmallIntegerField(
         _("processing time at the counter (working days)")
     )
+    question_days = models.PositiveSmallIntegerField(
+        _("time to answer a question (working days)"),
+        default=5,
+        help_text=_(
+            "A citizen's question about this procedure is late after this many working days."
+        ),
+    )
     fee_online = models.PositiveIntegerField(_("fee online (VND)"), default=0)
     fee_counter = models.PositiveIntegerField(_("fee at the counter (VND)"), default=0)
     fee_late = models.PositiveIntegerField(

@@ -288,6 +288,7 @@ PROCEDURE_FIELDS = [
     "fee_online",
     "fee_counter",
     "fee_late",
+    "question_days",
     "identity_level",
     "summary",
     "summary_en",
