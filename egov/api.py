@@ -25,6 +25,8 @@ from rest_framework.reverse import reverse
             "agency_whoami": serializers.URLField(),
             "tracking": serializers.URLField(),
             "procedures": serializers.URLField(),
+            "questions": serializers.URLField(),
+            "feedback": serializers.URLField(),
             "back_office_dossiers": serializers.CharField(
                 help_text="URI template: the dossiers of the agency {code} (staff)"
             ),
@@ -44,6 +46,8 @@ def api_root(request: Request, format=None) -> Response:
             "agency_whoami": reverse("api:agency-whoami", request=request),
             "tracking": reverse("api:tracking", request=request),
             "procedures": reverse("api:procedures", request=request),
+            "questions": reverse("api:questions", request=request),
+            "feedback": reverse("api:feedback", request=request),
             "back_office_dossiers": unquote(
                 reverse("api:backoffice-dossiers", kwargs={"code": "{code}"}, request=request)
             ),
@@ -59,5 +63,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("onecounter.api_urls")),
     path("", include("procedures.apis")),
     path("", include("interconnect.apis")),
+    path("", include("engagement.apis")),
+    path("", include("engagement.apis_feedback")),
+    path("", include("engagement.apis_feedback_staff")),
     path("", include("stats.api_urls")),
 ]

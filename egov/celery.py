@@ -62,4 +62,12 @@ app.conf.beat_schedule = {
         "task": "onecounter.purge_old_drafts",
         "schedule": crontab(minute=43, hour=3),
     },
+    "engagement-escalate-late-feedback": {
+        "task": "engagement.escalate_late_feedback",
+        "schedule": crontab(minute=20),
+    },
+    "engagement-purge-unverified-feedback": {
+        "task": "engagement.purge_unverified_feedback",
+        "schedule": crontab(minute=50, hour=3),
+    },
 }

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "procedures",
     "onecounter",
     "interconnect",
+    "engagement",
     "stats",
 ]
 
@@ -163,7 +164,6 @@ else:
             "LOCATION": "egov_cache",
         }
     }
-
 # This process's own copies of what is read on every request of a hot page
 # (the statistics pages) or of every staff request (roles, second factor):
 # no round trip for a large or a frequent value. Bounded.
@@ -401,6 +401,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("EGOV_API_ANON_RATE", "120/min"),
         "user": os.environ.get("EGOV_API_USER_RATE", "600/min"),
+        # Asking a question (POST /api/v1/questions/), per account.
+        "questions": os.environ.get("EGOV_API_QUESTIONS_RATE", "10/hour"),
+        # The public POSTs of feedback (send, confirm, new code, rating), per account
+        # or client address; sending is also limited by EGOV_FEEDBACK_MAX_PER_HOUR.
+        "feedback": os.environ.get("EGOV_API_FEEDBACK_RATE", "30/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -448,3 +453,8 @@ EGOV_STATS_MIN_CELL = int(os.environ.get("EGOV_STATS_MIN_CELL", "5"))
 # on every request). A refresh made by another process (the worker) shows on
 # the statistics pages at most this much later.
 EGOV_STATS_VERSION_SECONDS = float(os.environ.get("EGOV_STATS_VERSION_SECONDS", "2"))
+# Feedback and recommendations (engagement/feedback.py): how many one sender
+# may send in an hour, counted per account, phone number, e-mail and address.
+EGOV_FEEDBACK_MAX_PER_HOUR = int(os.environ.get("EGOV_FEEDBACK_MAX_PER_HOUR", "5"))
+# Questions one account may ask in an hour (engagement/services.py).
+EGOV_QUESTIONS_MAX_PER_HOUR = int(os.environ.get("EGOV_QUESTIONS_MAX_PER_HOUR", "10"))

@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("onecounter.urls")),
     path("", include("procedures.urls")),
     path("", include("interconnect.urls")),
+    path("", include("engagement.urls")),
+    path("", include("engagement.urls_feedback")),
     path("statistics/", include("stats.urls")),
     path("", include(("onecounter.results.views", "verify"))),
     path("api/v1/", include((api.urlpatterns, "api"))),

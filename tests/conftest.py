@@ -22,12 +22,28 @@ def default_language():
 def empty_local_cache():
     """The process's own cache (settings CACHES["local"]) holds pages keyed by
     the figures' version, which each test's rolled-back database starts again
-    from 0: no test may read a page another test cached."""
-    from django.core.cache import caches
+    from 0: no test may read a page another test cached. The shared cache
+    (Redis) holds the per-sender limits of questions and feedback, counted
+    per client address: no test may use up another's."""
+    from django.core.cache import cache, caches
 
     caches["local"].clear()
+    _forget_limits(cache)
     yield
     caches["local"].clear()
+
+
+def _forget_limits(cache) -> None:
+    """Delete the limits' counters only (the same Redis may be a worker's broker)."""
+    client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client is None:  # not Redis (the database cache): clear it all
+        cache.clear()
+        return
+    redis = client(write=True)
+    for pattern in ("*:feedback:*", "*:questions:*"):
+        found = list(redis.scan_iter(match=pattern, count=1000))
+        if found:
+            redis.delete(*found)
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ REST_FRAMEWORK = {
         "anon": "100000/min",
         "user": "100000/min",
         "agency_api": "100000/min",
+        "questions": "100000/min",
+        "feedback": "100000/min",
     },
 }
 
@@ -38,3 +40,5 @@ REST_FRAMEWORK = {
 # on its own).
 EGOV_MFA_ENROLLED_SECONDS = 0
 EGOV_STAFF_ROLES_SECONDS = 0
+# Tests ask many questions as one person; the limit has its own test.
+EGOV_QUESTIONS_MAX_PER_HOUR = 1000
