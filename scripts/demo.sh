@@ -52,6 +52,8 @@ $PY manage.py collectstatic --noinput --verbosity 0
 $PY manage.py seed_demo
 # A year of dossiers in every state and their statistics (PostgreSQL only; safe to run again).
 $PY manage.py seed_history
+# Questions and feedback at every step, for the demo ward.
+$PY manage.py seed_engagement
 
 pids=()
 cleanup() {
