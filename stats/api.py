@@ -217,7 +217,10 @@ class IndexCriterionSerializer(serializers.Serializer):
     whole = serializers.IntegerField()
     ratio = serializers.FloatField(allow_null=True)
     drill = serializers.CharField(
-        help_text="What lists the dossiers (or procedures) that cost points."
+        help_text=(
+            "What lists what cost points: a dossier drill-down, `procedures`, or "
+            "`feedback_late` / `feedback_unsatisfied` (the feedback behind criteria 4.2, 4.3)."
+        )
     )
 
 

@@ -79,7 +79,11 @@ METRICS: dict[str, str] = {
     "results_digital": "results_not_digital",
     "digitised": "received_not_digitised",
     "reused": "received_not_reused",
+    "feedback_on_time": "feedback_late",
+    "feedback_satisfied": "feedback_unsatisfied",
 }
+# The drill-downs that list feedback (engagement.Feedback), not dossiers.
+FEEDBACK_DRILLS = ("feedback_late", "feedback_unsatisfied")
 
 
 def load(path: Path = DATA) -> Index:
@@ -172,6 +176,66 @@ def catalogs(agency_ids: Iterable[Any] | None) -> dict[Any, Catalog]:
     }
 
 
+@dataclass
+class Engagement:
+    """An entity's feedback in the period: answered (on time), and the
+    senders' ratings of the answers (satisfied: 4 or 5 of 5)."""
+
+    answered: int = 0
+    answered_on_time: int = 0
+    rated: int = 0
+    satisfied: int = 0
+
+
+ENGAGEMENT_FIELDS = ("answered", "answered_on_time", "rated", "satisfied")
+
+
+def feedback_in(filters: Filters, agency_ids: Iterable[Any] | None) -> Any:
+    """The feedback answered in the period (by the answer's day), of
+    ``agency_ids`` (None: all) and of the agency or ward filtered. Feedback is
+    about an agency, not a procedure: with a procedure or field filter there
+    is none (the criteria then count nothing, as for an empty period)."""
+    from engagement.models import Feedback
+
+    items = Feedback.objects.filter(
+        answered_at__date__gte=filters.start, answered_at__date__lte=filters.end
+    )
+    if filters.procedure or filters.field:
+        return items.none()
+    if agency_ids is not None:
+        items = items.filter(agency_id__in=list(agency_ids))
+    if filters.agency:
+        items = items.filter(agency__code=filters.agency)
+    if filters.unit:
+        items = items.filter(
+            Q(agency__unit__code=filters.unit) | Q(agency__unit__parent__code=filters.unit)
+        )
+    return items
+
+
+def engagements(filters: Filters, agency_ids: Iterable[Any] | None = None) -> dict[Any, Engagement]:
+    """Per agency, its feedback figures for the period (one query)."""
+    rows = (
+        feedback_in(filters, agency_ids)
+        .values("agency_id")
+        .annotate(
+            answered=Count("pk"),
+            answered_on_time=Count("pk", filter=Q(answered_on_time=True)),
+            rated=Count("pk", filter=Q(rating__isnull=False)),
+            satisfied=Count("pk", filter=Q(rating__gte=4)),
+        )
+    )
+    return {r["agency_id"]: Engagement(*(r[f] for f in ENGAGEMENT_FIELDS)) for r in rows}
+
+
+def _sum_engagements(items: Iterable[Engagement]) -> Engagement:
+    total = Engagement()
+    for e in items:
+        for name in ENGAGEMENT_FIELDS:
+            setattr(total, name, getattr(total, name) + getattr(e, name))
+    return total
+
+
 def _sum_catalogs(items: Iterable[Catalog]) -> Catalog:
     total = Catalog()
     for c in items:
@@ -180,8 +244,11 @@ def _sum_catalogs(items: Iterable[Catalog]) -> Catalog:
     return total
 
 
-def ratios(m: Measures, open_now: OpenNow, catalog: Catalog) -> dict[str, tuple[int, int]]:
+def ratios(
+    m: Measures, open_now: OpenNow, catalog: Catalog, engagement: Engagement | None = None
+) -> dict[str, tuple[int, int]]:
     """Each metric as (part, whole)."""
+    fb = engagement or Engagement()
     late = m.resolved_late
     received = m.received - m.received_linked  # handed-on dossiers were not filed here
     online = m.received_online
@@ -199,6 +266,8 @@ def ratios(m: Measures, open_now: OpenNow, catalog: Catalog) -> dict[str, tuple[
         "results_digital": (m.results_digital, m.resolved),
         "digitised": (m.received_digitised, m.received),
         "reused": (m.received_reused, m.received),
+        "feedback_on_time": (fb.answered_on_time, fb.answered),
+        "feedback_satisfied": (fb.satisfied, fb.rated),
     }
 
 
@@ -284,6 +353,7 @@ def scores(filters: Filters, by: str = "agency") -> list[Score]:
         )
     )
     catalog = catalogs(None)
+    feedback = engagements(filters)
     entities: dict[Any, tuple[str, str, str, list[Any]]]
     if by == "agency":
         entities = {a["pk"]: (a["name"], a["code"], a["kind"], [a["pk"]]) for a in agencies}
@@ -301,7 +371,8 @@ def scores(filters: Filters, by: str = "agency") -> list[Score]:
         cat = _sum_catalogs(catalog.get(a, Catalog()) for a in agency_ids)
         if not cat.offered and key not in measures:
             continue  # offers nothing and received nothing: not scored
-        groups = score(ratios(measures.get(key, Measures()), open_now, cat))
+        fb = _sum_engagements(feedback.get(a, Engagement()) for a in agency_ids)
+        groups = score(ratios(measures.get(key, Measures()), open_now, cat, fb))
         result.append(Score(key, label, code, kind, groups))
     for kind in {s.kind for s in result}:
         peers = sorted((s for s in result if s.kind == kind), key=lambda s: (-s.total, s.label))
@@ -315,7 +386,8 @@ def city_score(filters: Filters, scope: Scope) -> list[GroupScore]:
     m = figures.summary(filters, scope)
     open_now = figures.open_now(filters, scope)
     cat = _sum_catalogs(catalogs(scope.agency_ids).values())
-    return score(ratios(m, open_now, cat))
+    fb = _sum_engagements(engagements(filters, scope.agency_ids).values())
+    return score(ratios(m, open_now, cat, fb))
 
 
 def period_default(today: dt.date) -> Filters:

@@ -196,7 +196,7 @@ def bump() -> None:
     """A new version of the figures (the cache key of every statistics page);
     this process reads it again once the change is committed."""
     updated = StatsState.objects.filter(pk=1).update(version=F("version") + 1)
-    if not updated:
-        StatsState.objects.get_or_create(pk=1)
+    if not updated:  # the first change: version 1 (pages cached so far were under 0)
+        StatsState.objects.get_or_create(pk=1, defaults={"version": 1})
     caches["local"].delete(VERSION_KEY)
     transaction.on_commit(lambda: caches["local"].delete(VERSION_KEY))

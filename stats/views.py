@@ -630,6 +630,8 @@ def _score_rows(scores: list[index766.Score], filters: Filters, by: str) -> list
                 if c.drill == "procedures":
                     gap = index766.GAP_OF_METRIC.get(c.criterion.metric, "")
                     url = _with_query(reverse("stats:procedures-drill"), {**query, "gap": gap})
+                elif c.drill in index766.FEEDBACK_DRILLS:
+                    url = _with_query(reverse("stats:feedback-drill", args=[c.drill]), query)
                 else:
                     url = _with_query(reverse("stats:drill", args=[c.drill]), query)
                 criteria.append(
