@@ -20,7 +20,9 @@ from django.utils.safestring import SafeString, mark_safe
 COLOURS = ("#1a56a6", "#00703c", "#b71c1c", "#6f3f00", "#5a2d91", "#4b5563")
 AXIS = "#4b5563"
 TEXT = "#0b0c0c"
-FONT = 'font-family="inherit" font-size="14"'
+# The text's font and colour are set once on the chart (SVG presentation
+# attributes are inherited): every <text> without its own fill is TEXT.
+ROOT_TEXT = f'font-family="inherit" font-size="14" fill="{TEXT}"'
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def _open(chart_id: str, title: str, description: str, width: int, height: int) 
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{cid}" role="img"'
         f' aria-labelledby="{cid}-title {cid}-desc" viewBox="0 0 {width} {height}"'
-        f' width="100%" preserveAspectRatio="xMinYMin meet">',
+        f' width="100%" preserveAspectRatio="xMinYMin meet" {ROOT_TEXT}>',
         f'<title id="{cid}-title">{escape(title)}</title>',
         f'<desc id="{cid}-desc">{escape(description)}</desc>',
     ]
@@ -71,7 +73,7 @@ def _close(parts: list[str]) -> SafeString:
 def empty(chart_id: str, title: str, message: str) -> SafeString:
     """A chart with nothing to draw says so (the table says so too)."""
     parts = _open(chart_id, title, message, 400, 60)
-    parts.append(f'<text x="0" y="34" {FONT} fill="{AXIS}">{escape(message)}</text>')
+    parts.append(f'<text x="0" y="34" fill="{AXIS}">{escape(message)}</text>')
     return _close(parts)
 
 
@@ -104,9 +106,7 @@ def bars(
         shown = "–" if value is None else (_percent(value) if percent else _value(value))
         length = 0.0 if value is None else max(0.0, min(1.0, value / scale_max)) * track
         parts.append(f"<g><title>{escape(label)}: {escape(shown)}</title>")
-        parts.append(
-            f'<text x="0" y="{y + 14}" {FONT} fill="{TEXT}">{escape(_short(label, 48))}</text>'
-        )
+        parts.append(f'<text x="0" y="{y + 14}">{escape(_short(label, 48))}</text>')
         parts.append(
             f'<rect x="0" y="{y + label_h}" width="{_num(track)}" height="{bar_h}"'
             f' fill="#f3f2f1" stroke="{AXIS}" stroke-width="0.5"/>'
@@ -116,10 +116,7 @@ def bars(
                 f'<rect class="chart__bar" x="0" y="{y + label_h}" width="{_num(length)}"'
                 f' height="{bar_h}" fill="{colour}"/>'
             )
-        parts.append(
-            f'<text x="{track + 6}" y="{y + label_h + 13}" {FONT} fill="{TEXT}">'
-            f"{escape(shown)}</text></g>"
-        )
+        parts.append(f'<text x="{track + 6}" y="{y + label_h + 13}">{escape(shown)}</text></g>')
     return _close(parts)
 
 
@@ -155,8 +152,7 @@ def shares(
         share = _percent(n / total)
         parts.append(f'<rect x="0" y="{y}" width="14" height="14" fill="{colour}"/>')
         parts.append(
-            f'<text x="20" y="{y + 12}" {FONT} fill="{TEXT}">'
-            f"{escape(_short(label, 34))}: {n} ({escape(share)})</text>"
+            f'<text x="20" y="{y + 12}">{escape(_short(label, 34))}: {n} ({escape(share)})</text>'
         )
     return _close(parts)
 
@@ -203,7 +199,7 @@ def columns(
     for lx, ly, s in legend:
         parts.append(f'<rect x="{_num(lx)}" y="{ly}" width="14" height="14" fill="{s.colour}"/>')
         label = escape(_short(s.label, 40))
-        parts.append(f'<text x="{_num(lx + 20)}" y="{ly + 12}" {FONT} fill="{TEXT}">{label}</text>')
+        parts.append(f'<text x="{_num(lx + 20)}" y="{ly + 12}">{label}</text>')
     # Scale: 0, half and the top.
     base = legend_h + plot_h
     for fraction in (0, 0.5, 1):
@@ -214,8 +210,7 @@ def columns(
             f' stroke="{AXIS}" stroke-width="{1 if fraction == 0 else 0.3}"/>'
         )
         parts.append(
-            f'<text x="{left - 4}" y="{_num(y + 5)}" {FONT} text-anchor="end"'
-            f' fill="{AXIS}">{shown}</text>'
+            f'<text x="{left - 4}" y="{_num(y + 5)}" text-anchor="end" fill="{AXIS}">{shown}</text>'
         )
     slot = (width - left) / len(buckets)
     col_w = max(1.0, min(28.0, slot * 0.8 / len(stacks)))
@@ -236,7 +231,7 @@ def columns(
                     )
         if i % every == 0:
             parts.append(
-                f'<text x="{_num(left + i * slot + slot / 2)}" y="{base + 18}" {FONT}'
+                f'<text x="{_num(left + i * slot + slot / 2)}" y="{base + 18}"'
                 f' text-anchor="middle" fill="{AXIS}">{escape(bucket)}</text>'
             )
     return _close(parts)
