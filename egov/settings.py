@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE as CSP_NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -92,6 +94,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # Other agencies' systems (API key): the view without the session middleware.
     "citizens.agency_api.AgencyApiLeanPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -460,3 +464,40 @@ EGOV_STATS_VERSION_SECONDS = float(os.environ.get("EGOV_STATS_VERSION_SECONDS", 
 EGOV_FEEDBACK_MAX_PER_HOUR = int(os.environ.get("EGOV_FEEDBACK_MAX_PER_HOUR", "5"))
 # Questions one account may ask in an hour (engagement/services.py).
 EGOV_QUESTIONS_MAX_PER_HOUR = int(os.environ.get("EGOV_QUESTIONS_MAX_PER_HOUR", "10"))
+
+
+# --- Content-Security-Policy (django-csp; docs/operations.md, "Security headers")
+# Strict: scripts, styles, images and fonts from the portal only; no inline
+# script or style (a page that needs a script gives it the request's nonce,
+# {{ request.csp_nonce }}); no <object>, no <base> elsewhere, no framing. Forms
+# may post to the portal and be redirected to the payment gateway and the
+# identity provider configured. Browsers report what the policy blocked to
+# /csp-report/, which logs it (egov/csp.py).
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+_FORM_TARGETS = [
+    origin
+    for origin in (_origin(VNPAY_URL), _origin(os.environ.get("EGOV_OIDC_SERVER_URL", "")))
+    if origin
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", CSP_NONCE],
+        "style-src": ["'self'"],
+        # data: for the TOTP QR code (allauth) and the result documents' QR codes.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'", *_FORM_TARGETS],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+        "report-uri": "/csp-report/",
+    },
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -94,6 +95,9 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     return _error(request, "errors/404.html", 404)
 
 
+# The 500 page is standalone (no static files, no context): its styles are
+# inline, which the Content-Security-Policy allows on this page only.
+@csp_update({"style-src": ["'unsafe-inline'"]})
 def server_error(request: HttpRequest) -> HttpResponse:
     # Rendered without the request context so a broken context processor can't hide it.
     from django.template import loader

@@ -30,4 +30,10 @@
     form.setAttribute("data-submitted", "1");
     window.setTimeout(function () { form.removeAttribute("data-submitted"); }, 4000);
   });
+
+  // 4. The catalog's filters start open on a wide screen (closed on a phone).
+  var filters = document.getElementById("catalog-filters");
+  if (filters && window.matchMedia && window.matchMedia("(min-width: 40.0625em)").matches) {
+    filters.open = true;
+  }
 })();

@@ -162,8 +162,10 @@ def heading(page) -> str:
     return page.locator("main h1").first.inner_text().strip()
 
 
-def new_context(browser, live_server, viewport):
-    context = browser.new_context(base_url=live_server.url, locale="vi-VN", viewport=viewport)
+def new_context(browser, live_server, viewport, **options):
+    context = browser.new_context(
+        base_url=live_server.url, locale="vi-VN", viewport=viewport, **options
+    )
     context.set_default_timeout(20_000)
     return context
 
@@ -175,9 +177,10 @@ def continue_(page) -> None:
     assert errors.count() == 0, errors.inner_text()
 
 
-def sign_in_staff(browser, live_server, world, who, contexts: list):
-    """A staff member (or the administrator) signed in with TOTP on a desktop."""
-    context = new_context(browser, live_server, DESKTOP)
+def sign_in_staff(browser, live_server, world, who, contexts: list, **options):
+    """A staff member (or the administrator) signed in with TOTP on a desktop
+    (``options``: of the browser context)."""
+    context = new_context(browser, live_server, DESKTOP, **options)
     contexts.append(context)
     user, totp = world["staff"][who], world["totps"][who]
     page = context.new_page()
