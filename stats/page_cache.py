@@ -9,7 +9,9 @@ What differs per visitor in a rendered page is the CSRF token of its forms
 (sign-out, language switch): the page is rendered with a placeholder, and
 each response gets the visitor's own token (``get_token``, which also sets
 their CSRF cookie, as rendering would). A page is not cached while a message
-waits for the visitor (it shows once) or for an unusually long address.
+waits for the visitor (it shows once) or for an unusually long address. A
+cached page must not carry the request's Content-Security-Policy nonce
+(``request.csp_nonce``): it would be another request's; these pages use none.
 """
 
 from __future__ import annotations
