@@ -65,7 +65,7 @@ from engagement.models import (
     FeedbackCategory,
     FeedbackEvent,
 )
-from engagement.services import CODE_ALPHABET, clean_text
+from engagement.services import clean_text, may_moderate, may_pin, new_code
 from onecounter.models import Dossier, Notification
 from onecounter.notifications.services import deliver, mask_phone, sms_provider
 from workdays.calendar import WorkCalendar
@@ -119,16 +119,6 @@ def _step(
 
 
 # --- Sending -----------------------------------------------------------------------------
-
-
-def _new_code() -> str:
-    today = timezone.localdate()
-    while True:
-        code = (
-            "PA" + today.strftime("%y%m") + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
-        )
-        if not Feedback.objects.filter(code=code).exists():
-            return code
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
@@ -212,7 +202,7 @@ def feedback_send(
         limits.check(keys, settings.EGOV_FEEDBACK_MAX_PER_HOUR)
     now = timezone.now()
     feedback = Feedback.objects.create(
-        code=_new_code(),
+        code=new_code("PA", Feedback),
         kind=kind,
         category=category,
         agency=agency,
@@ -406,11 +396,7 @@ def may_view(user: User, agency: Agency) -> bool:
 
 
 def may_publish(user: User, agency: Agency) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser or has_role(user, agency, (Role.HEAD,)):
-        return True
-    return any(m.role == Role.CATALOG_ADMIN for m in user.active_memberships)
+    return may_moderate(user, agency)
 
 
 def _lock(feedback: Feedback) -> Feedback:
@@ -615,12 +601,7 @@ CATEGORY_FIELDS = (
 
 
 def may_edit_categories(user: User) -> bool:
-    return bool(
-        user.is_authenticated
-        and (
-            user.is_superuser or any(m.role == Role.CATALOG_ADMIN for m in user.active_memberships)
-        )
-    )
+    return may_pin(user)
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ import secrets
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
@@ -58,13 +58,13 @@ def clean_text(value: str, *, field: str, max_length: int, min_length: int = 1) 
     return text
 
 
-def _new_code() -> str:
-    today = timezone.localdate()
+def new_code(prefix: str, model: type[models.Model]) -> str:
+    """A tracking code: ``prefix``, the year and month, six letters or digits
+    that cannot be misread (``HD2612K7Q4M2``), not yet taken in ``model``."""
+    month = timezone.localdate().strftime("%y%m")
     while True:
-        code = (
-            "HD" + today.strftime("%y%m") + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
-        )
-        if not Question.objects.filter(code=code).exists():
+        code = prefix + month + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+        if not model._default_manager.filter(code=code).exists():
             return code
 
 
@@ -72,24 +72,21 @@ def may_answer(user: User, agency: Agency) -> bool:
     return bool(user.is_authenticated and has_role(user, agency, ANSWERING_ROLES))
 
 
-def may_moderate(user: User, agency: Agency) -> bool:
-    """The agency's head, or a catalog administrator (of any agency: the
-    catalog is the city's), or a superuser."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser or has_role(user, agency, (Role.HEAD,)):
-        return True
-    return any(m.role == Role.CATALOG_ADMIN for m in user.active_memberships)
-
-
 def may_pin(user: User) -> bool:
-    """Catalog administrators (and superusers) choose a procedure's FAQ."""
+    """Catalog administrators (of any agency: the catalog is the city's) and
+    superusers: they choose a procedure's FAQ and the feedback categories."""
     return bool(
         user.is_authenticated
         and (
             user.is_superuser or any(m.role == Role.CATALOG_ADMIN for m in user.active_memberships)
         )
     )
+
+
+def may_moderate(user: User, agency: Agency) -> bool:
+    """What the public reads of an agency (its questions, its answers to
+    feedback) is published by its head or a catalog administrator."""
+    return bool(user.is_authenticated and (has_role(user, agency, (Role.HEAD,)) or may_pin(user)))
 
 
 @transaction.atomic
@@ -109,7 +106,7 @@ def question_ask(*, user: User, procedure: Procedure, agency: Agency, text: str)
     calendar = WorkCalendar.load(start=timezone.localdate(now) - dt.timedelta(days=1))
     limits.count(keys)
     return Question.objects.create(
-        code=_new_code(),
+        code=new_code("HD", Question),
         procedure=procedure,
         agency=agency,
         asker=user,

@@ -98,3 +98,24 @@ def test_rating_a_feedback_makes_a_new_version_of_the_figures(
     with django_capture_on_commit_callbacks(execute=True):
         services.feedback_rate(feedback=item, score=4)
     assert figures.version() != before
+
+
+def test_the_feedback_drill_down_costs_the_same_queries_as_rows_grow(client, world):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    a = world["a"]
+    client.force_login(staff(a))
+    url = reverse("stats:feedback-drill", args=["feedback_late"])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, PERIOD).status_code == 200
+        return len(queries)
+
+    answered(a, "PA2605MANY00", on=dt.date(2026, 5, 11), on_time=False)
+    client.get(url, PERIOD)  # warm: the choices and figures cached
+    few = count()
+    for n in range(1, 8):
+        answered(a, f"PA2605MANY{n:02d}", on=dt.date(2026, 5, 11), on_time=False)
+    assert count() == few
