@@ -136,7 +136,11 @@ TEMPLATES = [
 # server). PostgreSQL is the database of record in production and in the tests.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Kept for 60 s; checked before reuse in a new request, so the first
+    # requests after a PostgreSQL restart reconnect instead of failing.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -154,11 +158,18 @@ EGOV_DB_PREPARED_STATEMENTS = env_bool("EGOV_DB_PREPARED_STATEMENTS", True)
 # --- Redis: cache, Celery broker ----------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # Redis, with this process's memory standing in while Redis is unreachable
+    # (egov/cache.py): throttles and rate limits keep counting, per process.
+    REDIS_TIMEOUT = float(os.environ.get("EGOV_REDIS_TIMEOUT", "0.5"))
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "egov.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "egov",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT * 2,
+            },
         }
     }
 else:

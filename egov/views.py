@@ -61,11 +61,17 @@ def _check_broker() -> str | None:
 
 @never_cache
 def readyz(request: HttpRequest) -> HttpResponse:
-    """Database and broker reachable: 200; otherwise 503 with what failed."""
+    """Database reachable: 200, ``ok`` or, with the broker (Redis) away,
+    ``degraded`` naming it; database unreachable: 503 with what failed.
+
+    The portal serves without Redis (egov/cache.py, the outboxes), so a broker
+    outage must not make a load balancer take every instance out."""
     checks = {"database": _check_database(), "broker": _check_broker()}
     failed = [{"check": name, "error": error} for name, error in checks.items() if error]
-    if failed:
+    if checks["database"]:
         return JsonResponse({"status": "unavailable", "failed": failed}, status=503)
+    if failed:
+        return JsonResponse({"status": "degraded", "failed": failed, "checks": sorted(checks)})
     body: dict[str, Any] = {"status": "ok", "checks": sorted(checks)}
     if settings.CELERY_BROKER_URL:
         from django.core.cache import cache

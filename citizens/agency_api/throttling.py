@@ -18,6 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from citizens.models import AgencyApiCredential
+from egov import cache as resilient
 
 
 class AgencyCredentialThrottle(SimpleRateThrottle):
@@ -104,16 +105,20 @@ def _window_count(cache, key: str, timeout: int, limit: int = 0, window: int = 0
                 entry[1] += 1
                 return entry[0] + entry[1]
             add, entry[1] = entry[1] + 1, 0
-    client = _redis_client(cache)
-    if client is None:
+    client = None if resilient.redis_down() else _redis_client(cache)
+    count = None
+    if client is not None:
+        # make_key, not make_and_validate_key: the key is ours (no spaces, short),
+        # and the validation walks it character by character in Python.
+        try:
+            count = client.eval(_INCR_WITH_EXPIRY, 1, cache.make_key(key), timeout, add)
+        except resilient.UNREACHABLE as error:  # counted by the cache's stand-in
+            resilient.mark_down(error)
+    if count is None:
         try:
             count = cache.incr(key, add)
         except ValueError:  # first request of the window
             count = add if cache.add(key, add, timeout) else cache.incr(key, add)
-    else:
-        # make_key, not make_and_validate_key: the key is ours (no spaces, short),
-        # and the validation walks it character by character in Python.
-        count = client.eval(_INCR_WITH_EXPIRY, 1, cache.make_key(key), timeout, add)
     if batch > 1:
         with _PENDING_LOCK:
             entry = _PENDING.get(key)
