@@ -12,6 +12,10 @@ from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "egov.settings")
 
+# How often the beat sweeps the outboxes (events, paid payments, handoffs); read
+# here, not from Django settings, which import this module (egov/__init__.py).
+SWEEP_SECONDS = float(os.environ.get("EGOV_SWEEP_SECONDS", "5"))
+
 app = Celery("egov")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
@@ -24,7 +28,7 @@ app.conf.beat_schedule = {
     },
     "onecounter-sweep-pending-events": {
         "task": "onecounter.sweep_pending_events",
-        "schedule": 60.0,
+        "schedule": SWEEP_SECONDS,
     },
     "onecounter-deliver-pending-notices": {
         "task": "onecounter.deliver_pending_notices",
@@ -32,7 +36,7 @@ app.conf.beat_schedule = {
     },
     "onecounter-sweep-paid-payments": {
         "task": "onecounter.payments.sweep_paid_payments",
-        "schedule": 60.0,
+        "schedule": SWEEP_SECONDS,
     },
     "beat-heartbeat": {
         "task": "egov.tasks.heartbeat",
@@ -40,7 +44,7 @@ app.conf.beat_schedule = {
     },
     "interconnect-sweep-handoffs": {
         "task": "interconnect.sweep_handoffs",
-        "schedule": 60.0,
+        "schedule": SWEEP_SECONDS,
     },
     "onecounter-expire-supplements": {
         "task": "onecounter.expire_supplements",
@@ -57,6 +61,10 @@ app.conf.beat_schedule = {
     "stats-weekly-reports": {
         "task": "stats.send_weekly_reports",
         "schedule": crontab(minute=0, hour=7, day_of_week=1),
+    },
+    "onecounter-sweep-orphan-files": {
+        "task": "onecounter.sweep_orphan_files",
+        "schedule": crontab(minute=35),
     },
     "onecounter-purge-old-drafts": {
         "task": "onecounter.purge_old_drafts",

@@ -38,3 +38,24 @@ def _task(name: str) -> Any:
         # The web process imports the apps' task modules on first use.
         current_app.loader.import_default_modules()
     return tasks[name]  # KeyError: a task that does not exist is a bug
+
+
+def sweep_after_seconds() -> int:
+    """How old unfinished outbox work must be before a sweep re-sends it
+    (``EGOV_SWEEP_AFTER_SECONDS``)."""
+    from django.conf import settings
+
+    return int(settings.EGOV_SWEEP_AFTER_SECONDS)
+
+
+def lease(kind: str, key: Any, *, attempts: int = 0) -> bool:
+    """Take the sweep's lease on one outbox row: True when nobody re-sent it
+    within the lease (``EGOV_SWEEP_AFTER_SECONDS``, doubled per failed
+    ``attempts``, at most 10 minutes, so a failing row keeps its backoff). A
+    sweep re-sends a row only with the lease, so a queue that is slow to drain
+    gets at most one extra message per row and lease, and a crashed worker's
+    row goes out again within one lease."""
+    from django.core.cache import cache
+
+    seconds = min(sweep_after_seconds() * 2 ** min(attempts, 10), 600)
+    return bool(cache.add(f"sweep-lease:{kind}:{key}", 1, timeout=max(seconds, 1)))

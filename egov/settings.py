@@ -203,7 +203,27 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A message a killed worker took is redelivered after this; the sweeps below
+# re-send the work long before (a task must never wait for it).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# With the broker down, publishing gives up fast: the work stays in its outbox
+# row and the sweep sends it when the broker is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# Recovery after a worker crash (docs/operations.md, "When a part is down"):
+# the beat's sweeps run every EGOV_SWEEP_SECONDS (5; read in egov/celery.py)
+# and re-send work that is unfinished, not being worked on (its row is not
+# locked) and older than EGOV_SWEEP_AFTER_SECONDS; a row re-sent is not
+# re-sent again within its lease (EGOV_SWEEP_AFTER_SECONDS, doubled per failed
+# attempt, up to 10 min).
+EGOV_SWEEP_AFTER_SECONDS = int(os.environ.get("EGOV_SWEEP_AFTER_SECONDS", "10"))
+# A PDF no document owns (a render cut off by a crash) is deleted once older
+# than this many hours by the hourly onecounter.sweep_orphan_files.
+EGOV_ORPHAN_FILE_HOURS = float(os.environ.get("EGOV_ORPHAN_FILE_HOURS", "1"))
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 # --- Accounts -----------------------------------------------------------------

@@ -47,7 +47,7 @@ from django.utils.translation import gettext_lazy as _
 from citizens.models import User
 from egov.codes import ErrorCode
 from egov.errors import ConflictError, NotFoundError, PermissionDeniedError
-from egov.queue import enqueue
+from egov.queue import enqueue, lease, sweep_after_seconds
 from interconnect import channels, selectors
 from interconnect.channels import canonical_json
 from interconnect.errors import DeliveryFailed
@@ -66,7 +66,6 @@ H = Handoff.Status
 VERIFICATION_BUDGET_DAYS = 5
 # Sent a little early by a countdown, a delivery still counts as due.
 DUE_TOLERANCE = dt.timedelta(seconds=2)
-SWEEP_AFTER = dt.timedelta(minutes=2)
 ERROR_MAX = 2000
 RESPONSE_MAX = 4000
 
@@ -370,19 +369,33 @@ def verification_extend(dossier: Dossier, now: dt.datetime) -> set[str]:
 # --- The sweep ---------------------------------------------------------------------------------
 
 
+def sweep_after() -> dt.timedelta:
+    """How long a pending handoff without any attempt waits before the sweep
+    takes its task for lost (``EGOV_SWEEP_AFTER_SECONDS``)."""
+    return dt.timedelta(seconds=sweep_after_seconds())
+
+
 def due_for_sweep(now: dt.datetime | None = None, limit: int = 200) -> list[Any]:
-    """Pending handoffs whose next attempt is due, or that are older than two
-    minutes without any attempt (their task was lost)."""
+    """Pending handoffs whose next attempt is due, or that are older than
+    ``sweep_after()`` without any attempt (their task was lost), leaving out
+    those a worker is delivering right now (their row is locked) and those
+    re-sent within their lease (egov.queue.lease)."""
     now = now or timezone.now()
-    return list(
-        Handoff.objects.filter(status=H.PENDING)
-        .filter(
-            Q(next_attempt_at__lte=now)
-            | Q(attempts=0, next_attempt_at__isnull=True, created_at__lt=now - SWEEP_AFTER)
+    with transaction.atomic():
+        rows = list(
+            Handoff.objects.filter(status=H.PENDING)
+            .filter(
+                Q(next_attempt_at__lte=now)
+                | Q(attempts=0, next_attempt_at__isnull=True, created_at__lt=now - sweep_after())
+            )
+            .order_by("created_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "attempts")[:limit]
         )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    # One lease per attempt: a row whose attempt was made (and failed) is due
+    # again by its next_attempt_at; a row whose attempt was cut off (a killed
+    # worker: rolled back, attempts unchanged) is re-sent once per lease.
+    return [pk for pk, attempts in rows if lease("handoff", f"{pk}:{attempts}")]
 
 
 def unjoined_dossiers(limit: int = 200) -> list[Any]:

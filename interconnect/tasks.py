@@ -2,7 +2,7 @@
 (or late, or at the same time as another run) and is enqueued after commit.
 
     interconnect.deliver_handoff   deliver one handoff (retries itself with backoff)
-    interconnect.sweep_handoffs    (beat, every minute) re-send what is pending and
+    interconnect.sweep_handoffs    (beat, every EGOV_SWEEP_SECONDS) re-send what is pending and
                                    due, and join dossiers whose handoffs all finished
 """
 
@@ -31,7 +31,8 @@ def deliver_handoff(handoff_id: str) -> str:
 @shared_task(name="interconnect.sweep_handoffs")
 def sweep_handoffs(limit: int = 200) -> int:
     """Re-enqueue pending handoffs whose next attempt is due or whose task was
-    lost (older than 2 minutes without an attempt), and join the dossiers whose
+    lost (older than EGOV_SWEEP_AFTER_SECONDS without an attempt and not being
+    delivered), and join the dossiers whose
     handoffs have all finished. Returns how many handoffs were re-enqueued."""
     from interconnect import services
 

@@ -66,21 +66,34 @@ MAX_SWEEP_ATTEMPTS = 20
 
 
 @shared_task(name="onecounter.sweep_pending_events")
-def sweep_pending_events(older_than_seconds: int = 120, limit: int = 500) -> int:
+def sweep_pending_events(older_than_seconds: int | None = None, limit: int = 500) -> int:
+    """Re-send the events whose slips, results or notices are still pending:
+    older than ``EGOV_SWEEP_AFTER_SECONDS``, not being worked on right now (a
+    worker that renders an event holds its row lock; a killed worker's lock
+    is gone), and not re-sent within their lease (egov.queue.lease). Returns
+    how many were re-sent."""
+    from egov.queue import lease, sweep_after_seconds
     from onecounter import transitions
     from onecounter.models import DossierEvent
 
+    if older_than_seconds is None:
+        older_than_seconds = sweep_after_seconds()
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
-    ids = list(
-        DossierEvent.objects.filter(
-            processed_at__isnull=True, at__lt=cutoff, attempts__lt=MAX_SWEEP_ATTEMPTS
+    with transaction.atomic():
+        rows = list(
+            DossierEvent.objects.filter(
+                processed_at__isnull=True, at__lt=cutoff, attempts__lt=MAX_SWEEP_ATTEMPTS
+            )
+            .order_by("at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "attempts")[:limit]
         )
-        .order_by("at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for event_id in ids:
-        transitions.enqueue_after_event(event_id)
-    return len(ids)
+    sent = 0
+    for event_id, attempts in rows:
+        if lease("event", event_id, attempts=attempts):
+            transitions.enqueue_after_event(event_id)
+            sent += 1
+    return sent
 
 
 @shared_task(name="onecounter.deliver_pending_notices")
@@ -89,6 +102,21 @@ def deliver_pending_notices() -> int:
     from onecounter.notifications import services as notifications
 
     return notifications.deliver_pending()
+
+
+@shared_task(name="onecounter.sweep_orphan_files")
+def sweep_orphan_files() -> dict[str, int]:
+    """Delete the PDFs and temporary files no document owns once older than
+    EGOV_ORPHAN_FILE_HOURS (safe to run twice or beside a render: what is
+    young is left alone)."""
+    from django.conf import settings
+
+    from onecounter.slips import orphans
+
+    swept = orphans.sweep_orphan_files(
+        older_than=dt.timedelta(hours=float(settings.EGOV_ORPHAN_FILE_HOURS))
+    )
+    return {"deleted": swept.deleted, "kept": swept.kept}
 
 
 @shared_task(name="onecounter.purge_old_drafts")

@@ -38,11 +38,17 @@ def after_payment(payment_id: str) -> None:
 
 @shared_task(name="onecounter.payments.sweep_paid_payments")
 def sweep_paid_payments(
-    older_than_seconds: int = 120, within_days: int = 30, limit: int = 200
+    older_than_seconds: int | None = None, within_days: int = 30, limit: int = 200
 ) -> int:
+    """Re-send the follow-up of paid payments whose draft is not submitted or
+    whose fee receipt is missing (older than ``EGOV_SWEEP_AFTER_SECONDS``,
+    once per lease: egov.queue.lease)."""
+    from egov.queue import lease, sweep_after_seconds
     from onecounter.models import DossierDocument, DossierStatus, Payment
     from onecounter.payments import services
 
+    if older_than_seconds is None:
+        older_than_seconds = sweep_after_seconds()
     now = timezone.now()
     receipt = DossierDocument.objects.filter(
         dossier_id=OuterRef("dossier_id"),
@@ -59,6 +65,7 @@ def sweep_paid_payments(
         .order_by("paid_at")
         .values_list("pk", flat=True)[:limit]
     )
+    ids = [payment_id for payment_id in ids if lease("payment", payment_id)]
     for payment_id in ids:
         services.enqueue_after_payment(payment_id)
     return len(ids)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -144,9 +145,22 @@ def _record_error(dossier: Dossier, kind: str, key: str, form: SlipForm, exc: Ex
         logger.exception("could not record the error of slip %s %s", kind, key)
 
 
+PART = ".part"  # a PDF being written: "<final name>.<token>.part"
+
+
 def _store(document: DossierDocument, content: bytes, *, fresh_name: bool = False) -> None:
-    """Write the PDF under a name that belongs to this row only. A file left there
-    by an attempt whose transaction rolled back is replaced (we hold the row lock).
+    """Write the PDF atomically under a name that belongs to this row only.
+
+    The bytes go to a temporary file beside it (``<name>.<token>.part``),
+    flushed to disk, then renamed to the name in one step (``os.replace``),
+    before the row is saved. No reader ever sees half a PDF under a document's
+    name, and a committed row always has its whole file. A render cut off
+    mid-write leaves a ``.part``; one whose transaction rolled back (a killed
+    worker, an error after the write) leaves a PDF that no row names, with
+    personal data and maybe the QR code of a result never issued. The hourly
+    ``sweep_orphan_files`` deletes both once older than EGOV_ORPHAN_FILE_HOURS.
+    (Renaming on commit instead would leave a window after the commit in which
+    the row names a file that is not there yet.)
 
     A result's name carries its id (a replacement has the same dossier, kind and
     key as the document it supersedes). ``fresh_name`` (rendering an issued
@@ -160,15 +174,25 @@ def _store(document: DossierDocument, content: bytes, *, fresh_name: bool = Fals
         stem += f"-{document.pk.hex[:8]}"
     name = f"{stem}.pdf"
     previous = document.file.name if document.file else ""
-    if storage.exists(name):
-        storage.delete(name)
-    document.file.name = storage.save(name, ContentFile(content))
+    part = storage.save(f"{name}.{secrets.token_hex(8)}{PART}", ContentFile(content))
+    _publish(storage, part, name)
+    document.file.name = name
     document.sha256 = hashlib.sha256(content).hexdigest()
     document.rendered_at = timezone.now()
     document.error = ""
     document.save(update_fields=["file", "sha256", "rendered_at", "error"])
-    if previous and previous != document.file.name:
+    if previous and previous != name:
         transaction.on_commit(lambda: _delete_quietly(storage, previous))
+
+
+def _publish(storage, part: str, name: str) -> None:
+    """Flush the temporary file to disk and rename it to the document's name
+    (atomic on one file system: a reader sees the old file or the new, never
+    half; a file left at the name by an attempt that rolled back is replaced)."""
+    path = storage.path(part)
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(path, storage.path(name))
 
 
 def _delete_quietly(storage, name: str) -> None:

@@ -14,6 +14,7 @@ Redis. Files (PDFs) and emails go to a temporary folder both processes share.
         worker.kill()                 # SIGKILL, as a crash would
         celery_worker.start()         # a new worker on the same broker and database
         celery_worker.redis.stop()    # the broker goes away (and .start() again)
+        celery_worker.start_beat()    # the beat, sending the sweeps on its schedule
 
 Tests are skipped only when the ``celery`` program is missing; a missing
 ``redis-server`` is a failure with what to install (scripts/ensure-services.sh
@@ -22,6 +23,7 @@ installs it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -86,6 +88,61 @@ def raw_connection():
         port=s.get("PORT") or 5432,
     )
     return conn
+
+
+class HeldCounter:
+    """An agency's dossier-number counter held (SELECT ... FOR UPDATE) by a
+    connection of its own, so that a worker delivering a handoff to that
+    agency stops half-way: its dossier inserted, not yet numbered, nothing
+    committed. ``with held_counter(agency_id) as held: ...``"""
+
+    def __init__(self, agency_id: int) -> None:
+        self.lock, self.watch = raw_connection(), raw_connection()
+        self.watch.autocommit = True  # pg_stat_activity is read afresh by each statement
+        with self.lock.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM onecounter_dossiercodecounter WHERE agency_id = %s FOR UPDATE",
+                [agency_id],
+            )
+
+    def sessions(self, condition: str, *params: Any) -> list[int]:
+        with self.watch.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
+                + condition,
+                params,
+            )
+            return [pid for (pid,) in cursor.fetchall()]
+
+    def wait_blocked(self) -> int:
+        """The database session of the delivery, once it waits on the counter."""
+        (blocked,) = wait_until(
+            lambda: self.sessions(
+                "wait_event_type = 'Lock' AND query ILIKE %s", "%onecounter_dossiercodecounter%"
+            ),
+            30,
+            "the delivery to block half-way",
+        )
+        return blocked
+
+    def release(self) -> None:
+        self.lock.rollback()
+
+    def wait_ended(self, pid: int) -> None:
+        wait_until(lambda: not self.sessions("pid = %s", pid), 20, "the killed session to end")
+
+    def close(self) -> None:
+        self.lock.close()
+        self.watch.close()
+
+
+@contextlib.contextmanager
+def held_counter(agency_id: int):
+    held = HeldCounter(agency_id)
+    try:
+        yield held
+    finally:
+        held.close()
 
 
 class RedisServer:
@@ -196,6 +253,32 @@ class Worker:
         )
 
 
+class Beat(Worker):
+    """One ``celery beat`` process (the schedule kept in a file of the test's own)."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, schedule: Path) -> None:
+        super().__init__(env, log_path, queue="")
+        self.schedule = schedule
+
+    def start(self) -> Beat:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - kept by the process
+        self.process = subprocess.Popen(
+            [str(CELERY), "-A", "egov", "beat", "--loglevel=INFO", "-s", str(self.schedule)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + READY_TIMEOUT
+        while "beat: Starting..." not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"celery beat did not start:\n{self.log()[-4000:]}")
+            time.sleep(0.1)
+        return self
+
+
 class CeleryHarness:
     """The broker, the worker(s) and the env they run with (see the module doc)."""
 
@@ -203,6 +286,7 @@ class CeleryHarness:
         self.directory = directory
         self.redis = redis
         self.workers: list[Worker] = []
+        self.beats: list[Beat] = []
         self.var_dir = directory / "var"
         self.base_env = {
             **os.environ,
@@ -233,16 +317,29 @@ class CeleryHarness:
         self.workers.append(worker)
         return worker.start()
 
+    def start_beat(self, **env: str) -> Beat:
+        """``celery beat`` as its own process, as in production: it sends the
+        sweeps on the schedule of egov/celery.py (EGOV_SWEEP_SECONDS)."""
+        beat = Beat(
+            {**self.base_env, **{k: str(v) for k, v in env.items()}},
+            self.directory / f"beat-{len(self.beats) + 1}.log",
+            self.directory / f"beat-{len(self.beats) + 1}.schedule",
+        )
+        self.beats.append(beat)
+        return beat.start()
+
     @property
     def worker(self) -> Worker:
         return self.workers[-1]
 
     def logs(self) -> str:
-        return "\n".join(f"--- {w.log_path.name}\n{w.log()}" for w in self.workers)
+        return "\n".join(f"--- {w.log_path.name}\n{w.log()}" for w in [*self.workers, *self.beats])
 
     def stop_all(self) -> None:
         for worker in self.workers:
             worker.stop()
+        for beat in self.beats:
+            beat.stop()
 
 
 def _point_app_at(broker_url: str | None, eager: bool) -> None:

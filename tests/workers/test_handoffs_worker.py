@@ -41,7 +41,7 @@ from onecounter.models import DossierStatus as S
 from tests.conftest import enrol_totp
 from tests.factories import UserFactory
 from tests.test_handoffs import World
-from tests.workers.conftest import raw_connection, wait_until
+from tests.workers.conftest import held_counter, wait_until
 from tests.workers.registry_server import FakeRegistry
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -106,7 +106,7 @@ def assert_nothing_duplicated(world: World, birth: Dossier) -> None:
 def pretend_minutes_passed(birth: Dossier) -> None:
     """Time passes for the sweep: the handoffs were written longer ago than the
     sweep waits for a task that got lost (instead of waiting that long)."""
-    earlier = handoff_services.SWEEP_AFTER + dt.timedelta(seconds=5)
+    earlier = handoff_services.sweep_after() + dt.timedelta(seconds=5)
     Handoff.objects.filter(dossier=birth).update(created_at=F("created_at") - earlier)
 
 
@@ -196,42 +196,16 @@ def test_a_worker_killed_in_the_middle_of_a_handoff_loses_and_duplicates_nothing
     # Given the police's dossier-number counter held by someone else, so the
     # worker's delivery to the police stops half-way (its dossier inserted, not
     # yet numbered, nothing committed)
-    lock, watch = raw_connection(), raw_connection()
-    watch.autocommit = True  # pg_stat_activity is read afresh by each statement
-
-    def sessions(condition, *params):
-        with watch.cursor() as cursor:
-            cursor.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
-                + condition,
-                params,
-            )
-            return [pid for (pid,) in cursor.fetchall()]
-
-    try:
-        with lock.cursor() as cursor:
-            cursor.execute(
-                "SELECT 1 FROM onecounter_dossiercodecounter WHERE agency_id = %s FOR UPDATE",
-                [world.calb.pk],
-            )
+    with held_counter(world.calb.pk) as held:
         birth = world.register_birth()
-        (blocked,) = wait_until(
-            lambda: sessions(
-                "wait_event_type = 'Lock' AND query ILIKE %s", "%onecounter_dossiercodecounter%"
-            ),
-            30,
-            "the delivery to block half-way",
-        )
+        blocked = held.wait_blocked()
 
         # When the worker is killed there (SIGKILL: no cleanup, no ack)
         first.kill()
-        lock.rollback()
+        held.release()
 
         # (the database rolls the half-done delivery back when it notices)
-        wait_until(lambda: not sessions("pid = %s", blocked), 20, "the killed session to end")
-    finally:
-        lock.close()
-        watch.close()
+        held.wait_ended(blocked)
 
     residence = Handoff.objects.get(dossier=birth, target="residence")
     assert residence.status == H.PENDING and residence.agency_dossier_id is None
