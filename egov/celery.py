@@ -20,6 +20,7 @@ app = Celery("egov")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["onecounter.payments"])
+app.autodiscover_tasks(["onecounter.retention"])
 
 app.conf.beat_schedule = {
     "purge-expired-sessions": {
@@ -61,6 +62,10 @@ app.conf.beat_schedule = {
     "stats-weekly-reports": {
         "task": "stats.send_weekly_reports",
         "schedule": crontab(minute=0, hour=7, day_of_week=1),
+    },
+    "onecounter-retention-propose-lists": {
+        "task": "onecounter.retention.propose_destruction_lists",
+        "schedule": crontab(minute=40, hour=2),
     },
     "onecounter-sweep-orphan-files": {
         "task": "onecounter.sweep_orphan_files",

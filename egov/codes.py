@@ -91,7 +91,8 @@ class ErrorCode(StrEnum):
     FILE_TYPE = "file_type", "The file is not a PDF, JPEG or PNG."
     FOUR_EYES = (
         "four_eyes",
-        "A correction must be decided by another official than the one who asked.",
+        "A correction (or a destruction list) must be decided by another official than the "
+        "one who asked for it (or proposed it).",
     )
     HANDLER_UNAVAILABLE = (
         "handler_unavailable",
@@ -131,6 +132,14 @@ class ErrorCode(StrEnum):
     ISSUED_DOCUMENT = "issued_document", "An issued result cannot be removed from the wallet."
     ITEM_MISSING = "item_missing", "A listed missing document was not supplied."
     ITEMS_REQUIRED = "items_required", "List everything that is missing."
+    LIST_DECIDED = (
+        "list_decided",
+        "The destruction list was approved or rejected already: it cannot change.",
+    )
+    LIST_NOT_APPROVED = (
+        "list_not_approved",
+        "Only the dossiers of an approved destruction list are destroyed.",
+    )
     LINK_FAILED = "link_failed", "The account could not be linked to a population record."
     LINK_LOCKED = "link_locked", "Too many failed link attempts: linking is locked for a while."
     LINKED_ELSEWHERE = "linked_elsewhere", "The account is linked to another record."

@@ -59,6 +59,18 @@ class ConflictError(DomainError):
     default_message = _("This action is not possible in the current state.")
 
 
+def raise_for_page(exc: DomainError) -> None:
+    """On a page (not the API): a refusal or an unknown object becomes Django's
+    403 or 404 page; any other domain error returns, for the form to show."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    if exc.http_status == status.HTTP_403_FORBIDDEN:
+        raise PermissionDenied from exc
+    if exc.http_status == status.HTTP_404_NOT_FOUND:
+        raise Http404 from exc
+
+
 class ErrorSerializer(serializers.Serializer):
     """The body of every API error."""
 

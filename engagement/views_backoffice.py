@@ -34,7 +34,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from citizens.models import Agency, Role, User
 from citizens.permissions import agencies_with_roles
-from egov.errors import DomainError
+from egov.errors import DomainError, raise_for_page
 from engagement import selectors, services
 from engagement.forms import AnswerForm, ModerateForm, PinForm, QueueFilterForm, show_error
 from engagement.models import Question
@@ -171,13 +171,6 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     return _detail(request, _question(request, code))
 
 
-def _refused(exc: DomainError) -> None:
-    if exc.http_status == 403:
-        raise PermissionDenied from exc
-    if exc.http_status == 404:
-        raise Http404 from exc
-
-
 @login_required
 @require_POST
 def answer(request: HttpRequest, code: str) -> HttpResponse:
@@ -189,7 +182,7 @@ def answer(request: HttpRequest, code: str) -> HttpResponse:
             user=request.user, question=question, answer=form.cleaned_data.get("answer", "")
         )
     except DomainError as exc:
-        _refused(exc)
+        raise_for_page(exc)
         if exc.http_status == 409:
             messages.error(request, str(exc.message))
             return redirect("questions:detail", code=code)
@@ -218,7 +211,7 @@ def moderate(request: HttpRequest, code: str) -> HttpResponse:
             public_answer=form.cleaned_data.get("public_answer", ""),
         )
     except DomainError as exc:
-        _refused(exc)
+        raise_for_page(exc)
         if exc.http_status == 409:
             messages.error(request, str(exc.message))
             return redirect("questions:detail", code=code)
@@ -248,7 +241,7 @@ def pin(request: HttpRequest, code: str) -> HttpResponse:
             order=form.cleaned_data.get("order") or 0,
         )
     except DomainError as exc:
-        _refused(exc)
+        raise_for_page(exc)
         messages.error(request, str(exc.message))
         return redirect("questions:detail", code=code)
     if pinned:

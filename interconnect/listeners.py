@@ -30,6 +30,7 @@ from interconnect import notices, selectors, services
 from onecounter import transitions
 from onecounter.events import (
     Approved,
+    DossierDataDestroyed,
     DossierShown,
     FollowUp,
     HandedOn,
@@ -136,7 +137,15 @@ def _need_verification(d: Dossier, *, now, **_kw) -> set[str]:
     return services.verification_extend(d, now)
 
 
+def on_dossier_data_destroyed(event: DossierDataDestroyed) -> None:
+    """Retention: what was handed on for the dossier (the payloads, the
+    agencies' answers) goes with its data; the handoffs stay as a record
+    (target, agency, dates, attempts, the payload's SHA-256)."""
+    services.handoffs_forget_data(event.dossier.pk)
+
+
 def register() -> None:
+    events.listen(DossierDataDestroyed, on_dossier_data_destroyed)
     events.listen(Approved, on_approved)
     events.listen(StepChecking, on_step_checking)
     events.listen(StepTaken, on_step_taken)

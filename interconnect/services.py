@@ -398,6 +398,15 @@ def due_for_sweep(now: dt.datetime | None = None, limit: int = 200) -> list[Any]
     return [pk for pk, attempts in rows if lease("handoff", f"{pk}:{attempts}")]
 
 
+def handoffs_forget_data(dossier_id: Any) -> int:
+    """Blank the payloads of the dossier's handoffs (both ways: sent by it, and
+    received as the agency's dossier) and the answers logged for them; the
+    rows stay as the record of what was exchanged, when and how often."""
+    handoffs = Handoff.objects.filter(Q(dossier_id=dossier_id) | Q(agency_dossier_id=dossier_id))
+    HandoffMessage.objects.filter(handoff__in=handoffs).update(response="")
+    return handoffs.update(payload={})
+
+
 def unjoined_dossiers(limit: int = 200) -> list[Any]:
     """Approved dossiers whose handoffs here are all finished but whose result
     is not ready (a join that did not happen, e.g. a crash between steps)."""

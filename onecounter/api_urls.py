@@ -4,6 +4,7 @@ from onecounter.intake import apis as intake_apis
 from onecounter.payments import apis as payments_apis
 from onecounter.processing import apis as processing_apis
 from onecounter.results import views as results_views
+from onecounter.retention import apis as retention_apis
 from onecounter.tracking import views as tracking_views
 from onecounter.wallet import apis as wallet_apis
 
@@ -14,4 +15,5 @@ urlpatterns = [
     *payments_apis.urlpatterns,
     *intake_apis.urlpatterns,
     *wallet_apis.urlpatterns,
+    *retention_apis.urlpatterns,
 ]

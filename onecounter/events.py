@@ -21,6 +21,11 @@ While it writes them, the core asks what only the parts above it know:
 - ``ResultSourcing``: for a result, the dossier whose decision made it, the
   dossier this one was handed on from, the issuer and what was handed on:
   ``ResultSource``.
+
+When a dossier's data is destroyed under an approved destruction list
+(``onecounter.retention``), the core announces ``DossierDataDestroyed`` in
+that transaction: the parts above forget their own copies of its personal
+data (e.g. the interconnection, what it handed on).
 """
 
 from __future__ import annotations
@@ -124,3 +129,11 @@ class ResultSource:
     origin: Dossier | None = None
     issuer: Agency | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DossierDataDestroyed:
+    """The dossier's personal data was destroyed (retention): forget yours."""
+
+    dossier: Dossier
+    destruction_list_id: int

@@ -97,6 +97,11 @@ class Dossier(models.Model):
     # What dossiers of the same request share (the handler's ``duplicate_key``,
     # e.g. the birth's mother and date of birth), set when the dossier is sent.
     duplicate_key = models.CharField(max_length=120, blank=True, editable=False)
+    # Retention (onecounter.retention): when the attachments, answers and personal
+    # data were destroyed under an approved destruction list (the dossier is a stub
+    # since), and when its results were.
+    purged_at = models.DateTimeField(_("personal data destroyed at"), null=True, blank=True)
+    results_purged_at = models.DateTimeField(_("results destroyed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("dossier")
@@ -535,3 +540,146 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}: {self.score}"
+
+
+class DestructionList(models.Model):
+    """A list of an agency's closed dossiers past their retention, proposed for
+    destruction (by the daily job, or by a person), approved or rejected by a
+    head of the agency other than the proposer, then carried out. Kept forever,
+    with its items; see docs/retention.md."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed, awaiting approval")
+        APPROVED = "approved", _("approved, being carried out")
+        REJECTED = "rejected", _("rejected")
+        EXECUTED = "executed", _("carried out")
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="destruction_lists")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    proposed_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: proposed by the daily retention job."),
+    )
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The head who approved or rejected the list."),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    executed_at = models.DateTimeField(_("carried out at"), null=True, blank=True)
+    items_total = models.PositiveIntegerField(default=0)
+    items_excluded = models.PositiveIntegerField(default=0)
+    items_done = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("destruction list")
+        verbose_name_plural = _("destruction lists")
+        ordering = ["-proposed_at", "-pk"]
+        indexes = [models.Index(fields=["agency", "status"], name="destruction_list_agency")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["proposed", "approved", "rejected", "executed"]),
+                name="destruction_list_status_valid",
+            ),
+            # One list awaiting approval per agency: the job proposes the next after it.
+            models.UniqueConstraint(
+                fields=["agency"],
+                condition=models.Q(status="proposed"),
+                name="destruction_list_one_proposed",
+            ),
+            # Four eyes: whoever proposed a list does not decide it.
+            models.CheckConstraint(
+                condition=models.Q(proposed_by__isnull=True)
+                | models.Q(decided_by__isnull=True)
+                | ~models.Q(decided_by=models.F("proposed_by")),
+                name="destruction_list_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="proposed")
+                | (
+                    models.Q(decided_by__isnull=False, decided_at__isnull=False)
+                    & ~models.Q(decision_reason="")
+                ),
+                name="destruction_list_decided",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="executed") | models.Q(executed_at__isnull=False),
+                name="destruction_list_executed_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} #{self.pk} {self.status}"
+
+
+class DestructionListItem(models.Model):
+    """One dossier on a destruction list: what goes (its data, its results or
+    both), or why it is kept (excluded: a legal hold). Kept forever."""
+
+    destruction_list = models.ForeignKey(
+        DestructionList, on_delete=models.PROTECT, related_name="items"
+    )
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="+")
+    closed_on = models.DateField(_("closed on"))
+    destroy_data = models.BooleanField(
+        _("dossier data"), help_text=_("Attachments, answers, slips and personal data.")
+    )
+    destroy_results = models.BooleanField(
+        _("results"), help_text=_("Result documents and their copies in the wallets.")
+    )
+    is_open = models.BooleanField(
+        default=True, help_text=_("The list is still proposed or being carried out.")
+    )
+    excluded = models.BooleanField(_("excluded"), default=False)
+    excluded_reason = models.TextField(_("reason for keeping it"), blank=True)
+    excluded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    excluded_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(_("destroyed at"), null=True, blank=True)
+    # The stored files to delete, written in the transaction that removed their
+    # rows; deleted after its commit (files_removed_at), again if a run crashed.
+    files = models.JSONField(default=list, blank=True)
+    files_removed_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("destruction list item")
+        ordering = ["destruction_list", "closed_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["destruction_list", "dossier"], name="destruction_item_once"
+            ),
+            # A dossier is on at most one open list.
+            models.UniqueConstraint(
+                fields=["dossier"],
+                condition=models.Q(is_open=True),
+                name="destruction_item_one_open_list",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(destroy_data=True) | models.Q(destroy_results=True),
+                name="destruction_item_destroys_something",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(excluded=False) | ~models.Q(excluded_reason=""),
+                name="destruction_item_exclusion_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(excluded=False) | models.Q(done_at__isnull=True),
+                name="destruction_item_excluded_not_done",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.destruction_list_id}: {self.dossier_id}"

@@ -12,6 +12,7 @@ urlpatterns = [
         include(([*views_backoffice.urlpatterns, *views_counter.urlpatterns], "dossiers")),
     ),
     path("back-office/agencies/<str:code>/logbook/", include("onecounter.logbook.views")),
+    path("back-office/retention/", include("onecounter.retention.views")),
     path("", include(([*views_public.urlpatterns, *views_notices.urlpatterns], "tracking"))),
     path("me/", include((views_mine.urlpatterns, "mine"))),
     path("payments/", include("onecounter.payments.views", namespace="payments")),

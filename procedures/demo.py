@@ -87,7 +87,14 @@ PROCEDURE_KEYS: dict[str, Types] = {
     "result_document": _STR,
     "result_document_en": _STR,
 }
-PROCEDURE_OPTIONAL: dict[str, Types] = {"fee_late": _INT, "documents": _LIST, "questions": _LIST}
+PROCEDURE_OPTIONAL: dict[str, Types] = {
+    "fee_late": _INT,
+    # Years from the dossier's closing; null (~) or absent: kept permanently.
+    "retention_dossier_years": _INT_OR_NONE,
+    "retention_result_years": _INT_OR_NONE,
+    "documents": _LIST,
+    "questions": _LIST,
+}
 PROCEDURE_ENUMS: dict[str, type[Enum]] = {
     "level": Procedure.Level,
     "agency_kind": Agency.Kind,

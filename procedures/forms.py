@@ -164,6 +164,8 @@ class ProcedureForm(NoteMixin, forms.ModelForm):
             "fee_counter",
             "fee_late",
             "question_days",
+            "retention_dossier_years",
+            "retention_result_years",
             "summary",
             "summary_en",
             "conditions",
@@ -192,6 +194,12 @@ class ProcedureForm(NoteMixin, forms.ModelForm):
             "fee_counter": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
             "fee_late": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
             "question_days": forms.NumberInput(attrs={"min": 1, "inputmode": "numeric"}),
+            "retention_dossier_years": forms.NumberInput(
+                attrs={"min": 0, "max": 100, "inputmode": "numeric"}
+            ),
+            "retention_result_years": forms.NumberInput(
+                attrs={"min": 0, "max": 100, "inputmode": "numeric"}
+            ),
         }
         help_texts = {
             "code": _(
@@ -243,12 +251,23 @@ class ProcedureForm(NoteMixin, forms.ModelForm):
         self.fields["fee_late"].required = False
         # Left empty, a citizen's question is due in the usual 5 working days.
         self.fields["question_days"].required = False
+        # Left empty (or 0), the dossiers or the results are kept permanently.
+        for name in ("retention_dossier_years", "retention_result_years"):
+            self.fields[name].required = False
+            self.fields[name].min_value = 0
+            self.fields[name].max_value = 100
 
     def clean_fee_late(self) -> int:
         return self.cleaned_data.get("fee_late") or 0
 
     def clean_question_days(self) -> int:
         return self.cleaned_data.get("question_days") or 5
+
+    def clean_retention_dossier_years(self) -> int | None:
+        return self.cleaned_data.get("retention_dossier_years") or None  # 0: permanently
+
+    def clean_retention_result_years(self) -> int | None:
+        return self.cleaned_data.get("retention_result_years") or None
 
     def _post_clean(self):
         # A ModelForm copies the cleaned data onto the instance and checks

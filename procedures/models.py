@@ -83,6 +83,28 @@ class Procedure(LocalizedNameMixin, models.Model):
     identity_level = models.PositiveSmallIntegerField(
         _("identity level required to file online"), default=1, choices=[(1, "1"), (2, "2")]
     )
+    # Retention (Circular 10/2022/TT-BNV and the sector's rules), counted from
+    # the dossier's closing; empty (or 0) keeps it permanently. See docs/retention.md.
+    retention_dossier_years = models.PositiveSmallIntegerField(
+        _("keep the dossiers (years)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How long a closed dossier's attachments, answers and personal data are kept, "
+            "in years from the day it was closed (returned, refused or withdrawn). "
+            "Empty or 0: kept permanently."
+        ),
+    )
+    retention_result_years = models.PositiveSmallIntegerField(
+        _("keep the results (years)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How long the result documents (PDFs and the copies in the citizens' wallets) "
+            "are kept, in years from the day the dossier was closed. Empty or 0: kept "
+            "permanently (e.g. civil-status results such as a birth certificate)."
+        ),
+    )
     summary = models.TextField(_("what it is for"), blank=True)
     summary_en = models.TextField(_("what it is for (English)"), blank=True)
     conditions = models.TextField(_("conditions"), blank=True)

@@ -289,6 +289,8 @@ PROCEDURE_FIELDS = [
     "fee_counter",
     "fee_late",
     "question_days",
+    "retention_dossier_years",
+    "retention_result_years",
     "identity_level",
     "summary",
     "summary_en",

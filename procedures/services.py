@@ -58,6 +58,9 @@ HANDLER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 WALLET_KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_PAGES = 10
+# Retention in years from the dossier's closing; None (or 0) keeps permanently.
+RETENTION_FIELDS = ("retention_dossier_years", "retention_result_years")
+MAX_RETENTION_YEARS = 100
 
 
 # --- Revisions ------------------------------------------------------------------------
@@ -139,6 +142,15 @@ def _validate_procedure(values: Mapping[str, Any], *, instance: Procedure | None
         errors.setdefault("level", []).append(_("Choose the level of the competent agency."))
     if values.get("agency_kind") not in Agency.Kind.values:
         errors.setdefault("agency_kind", []).append(_("Choose the kind of competent agency."))
+    for name in RETENTION_FIELDS:
+        years = values.get(name)
+        if years is not None and not (0 <= years <= MAX_RETENTION_YEARS):
+            errors.setdefault(name, []).append(
+                _(
+                    "Enter a number of years from 0 to %(max)d, or leave it empty to keep permanently."
+                )
+                % {"max": MAX_RETENTION_YEARS}
+            )
     if values.get("identity_level") not in (1, 2):
         errors.setdefault("identity_level", []).append(_("Choose identity level 1 or 2."))
     if not HANDLER_NAME.match(values.get("handler") or ""):

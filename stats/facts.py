@@ -148,8 +148,10 @@ def fact_for(dossier: Dossier, calendar: WorkCalendar) -> DossierFact | None:
 
 
 def _dossiers(ids: Iterable[Any]):
+    # A dossier destroyed under retention (onecounter.retention) keeps the fact
+    # it had: its stub no longer has what the fact was computed from.
     return (
-        Dossier.objects.filter(pk__in=list(ids))
+        Dossier.objects.filter(pk__in=list(ids), purged_at__isnull=True)
         .select_related("procedure", "agency", "rating")
         .prefetch_related(
             Prefetch(
