@@ -104,3 +104,26 @@ class AgencyApiCredentialAdmin(admin.ModelAdmin):
         for credential in queryset:
             agency_credential_revoke(credential=credential)
         self.message_user(request, f"{queryset.count()} key(s) revoked.")
+
+
+# --- Population imports (manage.py import_population) ----------------------------
+
+from citizens.models import PopulationImport  # noqa: E402
+
+
+@admin.register(PopulationImport)
+class PopulationImportAdmin(admin.ModelAdmin):
+    """Read-only: the command records its runs; the failures page acts on them."""
+
+    list_display = ["file_name", "status", "started_at", "finished_at", "rows_read", "rejected"]
+    list_filter = ["status"]
+    search_fields = ["file_name"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -694,3 +694,46 @@ def forget_staff_roles(sender, instance: StaffMembership | Agency, **kwargs) -> 
             StaffMembership.objects.filter(agency_id=instance.pk).values_list("user_id", flat=True)
         )
     caches["local"].delete_many([staff_roles_key(user_id) for user_id in user_ids])
+
+
+class PopulationImport(models.Model):
+    """One run of ``manage.py import_population`` (not of a dry run): written
+    when it starts (``running``, committed on its own, so a killed import
+    leaves its row) and when it ends (``done`` with the counts, or ``failed``
+    with the error). The back office lists the failed runs, those with
+    rejected rows and those still running too long (docs/failures.md).
+
+    No personal data: the file's name (never its folders), counts, and an
+    error about the file's format or the exception's class only."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    file_name = models.CharField(_("file"), max_length=255)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.RUNNING
+    )
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    inserted = models.PositiveIntegerField(_("new"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    rejects_file = models.CharField(_("rejects file"), max_length=255, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    host = models.CharField(_("host"), max_length=255, blank=True)
+    pid = models.PositiveIntegerField(_("process id"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("population import")
+        verbose_name_plural = _("population imports")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} {self.status} {self.started_at:%Y-%m-%d %H:%M}"

@@ -67,4 +67,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("engagement.apis_feedback")),
     path("", include("engagement.apis_feedback_staff")),
     path("", include("stats.api_urls")),
+    path("", include("operations.apis")),
 ]

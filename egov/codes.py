@@ -46,6 +46,11 @@ class ErrorCode(StrEnum):
     PARSE_ERROR = "parse_error", "The request body could not be read."
     AGENCY_INACTIVE = "agency_inactive", "The agency of the credential is not active."
     ALREADY_DECIDED = "already_decided", "The correction request was decided already."
+    ALREADY_DELIVERED = (
+        "already_delivered",
+        "The notice was sent on every channel already: there is nothing to resend.",
+    )
+    ALREADY_HANDLED = "already_handled", "The failure was marked handled already."
     ALREADY_LINKED = "already_linked", "The account is linked to a population record already."
     ALREADY_RATED = "already_rated", "The dossier was rated already (once per dossier)."
     ALREADY_REPLACED = "already_replaced", "The result document was replaced already."
@@ -157,6 +162,10 @@ class ErrorCode(StrEnum):
     NOT_LIVING = "not_living", "The record is of a person who is not living."
     NOT_ONLINE = "not_online", "The procedure cannot be filed online."
     NOT_PAYABLE = "not_payable", "The dossier has nothing to pay online."
+    NOT_RETRYABLE = (
+        "not_retryable",
+        "This failure cannot be retried from here (nothing left to redo, or not this kind).",
+    )
     NOT_RETURNED = "not_returned", "Only a returned dossier can be rated."
     NOTHING_SUPPLIED = "nothing_supplied", "Nothing was supplied."
     PARENT_NOT_FOUND = (

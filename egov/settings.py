@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "interconnect",
     "engagement",
     "stats",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -401,6 +402,19 @@ EGOV_HANDOFF_BACKOFF_SECONDS = env_int("EGOV_HANDOFF_BACKOFF_SECONDS", 30)
 EGOV_CIVIL_REGISTRY_URL = os.environ.get("EGOV_CIVIL_REGISTRY_URL", "")
 EGOV_CIVIL_REGISTRY_SECRET = os.environ.get("EGOV_CIVIL_REGISTRY_SECRET", "")
 EGOV_CIVIL_REGISTRY_TIMEOUT = env_int("EGOV_CIVIL_REGISTRY_TIMEOUT", 10)
+
+# --- Operations (docs/failures.md) ----------------------------------------------
+# /healthz/queues answers a request with "Authorization: Bearer <token>" (when
+# empty: only a signed-in superuser). The back-office header's count of open
+# failures is reused by a process for this many seconds.
+EGOV_METRICS_TOKEN = os.environ.get("EGOV_METRICS_TOKEN", "")
+EGOV_FAILURE_COUNT_SECONDS = float(os.environ.get("EGOV_FAILURE_COUNT_SECONDS", "5"))
+# On the failures page (operations), work still pending after this many
+# minutes is late: a step's follow-up, a notice, a handoff.
+EGOV_FAILURE_LATE_MINUTES = int(os.environ.get("EGOV_FAILURE_LATE_MINUTES", "15"))
+# A population import still "running" after this many hours shows as late
+# (its process probably died).
+EGOV_IMPORT_LATE_HOURS = float(os.environ.get("EGOV_IMPORT_LATE_HOURS", "6"))
 
 # --- Security -----------------------------------------------------------------
 SESSION_COOKIE_SECURE = HTTPS

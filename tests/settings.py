@@ -40,5 +40,6 @@ REST_FRAMEWORK = {
 # on its own).
 EGOV_MFA_ENROLLED_SECONDS = 0
 EGOV_STAFF_ROLES_SECONDS = 0
+EGOV_FAILURE_COUNT_SECONDS = 0
 # Tests ask many questions as one person; the limit has its own test.
 EGOV_QUESTIONS_MAX_PER_HOUR = 1000

@@ -230,7 +230,9 @@ def test_a_page_costs_the_same_queries_with_few_or_many_dossiers(client, world, 
     few = _queries(client, url, PERIOD)
     _many(world, 30)
     many = _queries(client, url, PERIOD)
-    assert few == many <= 25
+    # (one of them the header's count of open failures, for a head: one UNION
+    # query, kept EGOV_FAILURE_COUNT_SECONDS by a process outside the tests)
+    assert few == many <= 26
     # From the cache: the session, the user's roles and the figures' version.
     with CaptureQueriesContext(connection) as ctx:
         client.get(url, PERIOD)

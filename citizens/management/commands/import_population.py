@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
+import logging
+import os
+import re
+import socket
 import sys
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.utils import timezone
 
-from citizens.importer import COLUMN_SPECS, ImportFileError, population_import
-from citizens.models import User
+from citizens.importer import (
+    COLUMN_SPECS,
+    COLUMNS,
+    ImportFileError,
+    ImportResult,
+    population_import,
+)
+from citizens.models import PopulationImport, User
+
+logger = logging.getLogger(__name__)
 
 
 def _columns_epilog() -> str:
@@ -121,26 +137,35 @@ class Command(BaseCommand):
         user = None
         if actor:
             user = User.objects.filter(email=actor.lower()).first()
-            if user is None:
-                raise CommandError(f"No account with the email {actor}.")
-        progress = PhaseTimes(
-            ProgressBar(sys.stderr, enabled=self.stdout.isatty() and sys.stderr.isatty())
-        )
+        # A run is recorded (not a dry run): see PopulationImport and _recorded_error.
+        run = None if dry_run else _run_started(file, user)
         try:
-            result = population_import(
-                path=file,
-                rejects_path=rejects,
-                actor=user,
-                reason=reason,
-                dry_run=dry_run,
-                today=options.get("today"),
-                progress=progress,
-                bulk=options.get("bulk"),
+            if actor and user is None:
+                raise _NoSuchActor(f"No account with the email {actor}.")
+            progress = PhaseTimes(
+                ProgressBar(sys.stderr, enabled=self.stdout.isatty() and sys.stderr.isatty())
             )
-        except FileNotFoundError as exc:
-            raise CommandError(f"No such file: {exc.filename}") from None
-        except ImportFileError as exc:
-            raise CommandError(str(exc)) from None
+            try:
+                result = population_import(
+                    path=file,
+                    rejects_path=rejects,
+                    actor=user,
+                    reason=reason,
+                    dry_run=dry_run,
+                    today=options.get("today"),
+                    progress=progress,
+                    bulk=options.get("bulk"),
+                )
+            except FileNotFoundError as exc:
+                raise CommandError(f"No such file: {exc.filename}") from None
+            except ImportFileError as exc:
+                raise CommandError(str(exc)) from None
+        except BaseException as exc:  # recorded, then raised as it was (Ctrl-C included)
+            if run is not None:
+                _run_failed(run, _recorded_error(exc, file))
+            raise
+        if run is not None:
+            _run_done(run, result)
         for line in result.lines():
             self.stdout.write(line)
         if options["verbosity"] >= 2:
@@ -149,3 +174,109 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"{result.rejected:,} rows rejected."))
         else:
             self.stdout.write(self.style.SUCCESS("All rows loaded."))
+
+
+# --- The record of a run (citizens.models.PopulationImport) -----------------------------
+#
+# Two small writes per run: the row, created ``running`` before the import
+# starts (in autocommit, as a management command runs: committed on its own,
+# so a killed import leaves it running), and its end. The error recorded is
+# about the file's format, or the exception's class only: a database error's
+# text may quote a row's values, and the rejects file holds the rows.
+
+
+class _NoSuchActor(CommandError):
+    """``--actor`` names no account (the email is printed, not recorded)."""
+
+
+_UNKNOWN_COLUMNS = re.compile(r"^Unknown column\(s\) (.*)\. The columns are: ", re.DOTALL)
+_COLUMN_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+ERROR_MAX = 2000
+
+
+def _without_values(message: str) -> str:
+    """An ``ImportFileError``'s text without what may be data: a file without
+    a header row has its first row's values taken for unknown column names."""
+    match = _UNKNOWN_COLUMNS.match(message)
+    if not match:
+        return message
+    names = match.group(1).split(", ")
+    # Shown: a misspelt column name (close to a real one); not the values of a data row.
+    shown = [
+        name
+        for name in names
+        if _COLUMN_LIKE.fullmatch(name) and difflib.get_close_matches(name, COLUMNS, 1, 0.75)
+    ]
+    hidden = len(names) - len(shown)
+    if hidden:
+        shown.append(
+            f"{hidden} not shown (they do not look like column names: is the first row the header?)"
+        )
+    text = f"Unknown column(s) {', '.join(shown)}"
+    return text + ". See manage.py import_population --help for the columns."
+
+
+def _recorded_error(exc: BaseException, file: str) -> str:
+    """What a failed run records: ``<ExceptionClass>: <text>`` without personal data."""
+    cause = exc
+    if type(exc) is CommandError and exc.__context__ is not None:
+        cause = exc.__context__  # the FileNotFoundError or ImportFileError it says
+    name = type(cause).__name__
+    if isinstance(cause, FileNotFoundError):
+        text = f"No such file: {Path(cause.filename or file).name}"
+    elif isinstance(cause, ImportFileError):
+        text = _without_values(str(cause))
+    elif isinstance(cause, _NoSuchActor):
+        name, text = "CommandError", "No account with the email given with --actor."
+    elif isinstance(cause, CommandError):
+        text = str(cause)
+    elif isinstance(cause, OSError):
+        text = cause.strerror or "the file could not be read or written"
+    elif isinstance(cause, KeyboardInterrupt | SystemExit):
+        text = "the import was stopped before it finished; nothing was loaded"
+    else:
+        text = (
+            "the import stopped; nothing was loaded (the details are in the command's "
+            "output, not recorded: they may quote a row's values)"
+        )
+    return f"{name}: {text}"[:ERROR_MAX]
+
+
+def _run_started(file: str, user: User | None) -> PopulationImport:
+    return PopulationImport.objects.create(
+        file_name=Path(file).name[:255],
+        actor=user,
+        host=socket.gethostname()[:255],
+        pid=os.getpid(),
+    )
+
+
+def _run_done(run: PopulationImport, result: ImportResult) -> None:
+    run.status = PopulationImport.Status.DONE
+    run.finished_at = timezone.now()
+    run.rows_read, run.inserted, run.updated = result.rows_read, result.inserted, result.updated
+    run.unchanged, run.rejected = result.unchanged, result.rejected
+    run.rejects_file = Path(result.rejects_path).name[:255] if result.rejects_path else ""
+    _save(run)
+
+
+def _run_failed(run: PopulationImport, error: str) -> None:
+    run.status = PopulationImport.Status.FAILED
+    run.finished_at = timezone.now()
+    run.error = error
+    _save(run)
+
+
+def _save(run: PopulationImport) -> None:
+    """Record the end of a run; never hide the import's own result or error.
+    A connection the import left broken is opened again once."""
+    fields = [f.name for f in PopulationImport._meta.concrete_fields if not f.primary_key]
+    for attempt in (1, 2):
+        try:
+            run.save(update_fields=fields)
+            return
+        except Exception:  # noqa: BLE001 - the import's outcome matters more than its record
+            if attempt == 2 or connection.in_atomic_block:
+                logger.exception("population import %s: its end could not be recorded", run.pk)
+                return
+            connection.close()
