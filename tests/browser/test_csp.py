@@ -57,10 +57,13 @@ STAFF = [
     "feedback:queue",
     "stats:dashboard",
     "stats:index766",
+    "failures:list",
+    "retention:index",
     "mfa_index",
 ]
 ADMIN = [
     "handoffs:list",
+    "failures:list",
     "admin:index",
     "admin:citizens_agency_changelist",
 ]
