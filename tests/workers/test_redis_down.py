@@ -9,19 +9,22 @@ back (egov/cache.py, egov/queue.py; docs/operations.md "When a part is down").
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from citizens.models import Role
 from egov import cache as resilient
 from onecounter import tasks as onecounter_tasks
-from onecounter.models import Dossier, DossierDocument, DossierEvent
+from onecounter.models import Dossier, DossierDocument, DossierEvent, Payment
 from onecounter.models import DossierStatus as S
+from onecounter.payments import tasks as payment_tasks
 from tests.conftest import enrol_totp
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, DossierFactory, ProcedureFactory
 from tests.test_handoffs import World
 from tests.workers.conftest import wait_until
 
@@ -113,10 +116,14 @@ def test_with_redis_stopped_citizens_and_staff_keep_working_and_nothing_is_lost(
     # Then it answers, with the citizen's dossier in it
     assert queue.status_code == 200
     assert code in queue.content.decode()
+    # ... and the clerk receives it at the counter (its slips must reach the broker too)
+    receive = reverse("dossiers:action", args=["UBLB", draft.pk, "receive"])
+    assert desk.post(receive, {}).status_code == 302
+    assert Dossier.objects.get(pk=draft.pk).status == S.RECEIVED
 
-    # ... and the submission's follow-up (its slip) waits in the outbox
-    event = DossierEvent.objects.get(dossier_id=draft.pk, action="submit")
-    assert event.processed_at is None
+    # ... and the follow-ups of both steps (their slips) wait in the outbox
+    waiting = DossierEvent.objects.filter(dossier_id=draft.pk, processed_at=None)
+    assert set(waiting.values_list("action", flat=True)) == {"submit", "receive"}
     assert not DossierDocument.objects.filter(dossier_id=draft.pk).exclude(file="").exists()
 
     # When Redis is back, the worker reconnects and the beat's sweep runs
@@ -125,15 +132,81 @@ def test_with_redis_stopped_citizens_and_staff_keep_working_and_nothing_is_lost(
     resilient.mark_up()
     onecounter_tasks.sweep_pending_events.delay(older_than_seconds=0)
 
-    # Then the slip the citizen was owed is rendered, once: nothing was lost
+    # Then the slips the citizen was owed are rendered, once: nothing was lost
     wait_until(
-        lambda: DossierEvent.objects.get(pk=event.pk).processed_at is not None,
+        lambda: not DossierEvent.objects.filter(dossier_id=draft.pk, processed_at=None).exists(),
         30,
-        "the submission's follow-up",
+        "the follow-ups of both steps",
     )
-    slip = DossierDocument.objects.get(dossier_id=draft.pk, kind=DossierDocument.Kind.SUBMISSION)
-    assert slip.file and slip.rendered_at is not None
-    assert DossierDocument.objects.filter(dossier_id=draft.pk).count() == 1
+    kinds = list(
+        DossierDocument.objects.filter(dossier_id=draft.pk)
+        .exclude(file="")
+        .values_list("kind", flat=True)
+    )
+    assert sorted(kinds) == sorted(["submission", "receipt", "tracking"])
     # ... and the cache is the shared one again
     assert cache_on_the_workers_redis.set("after", 1) is None
     assert cache_on_the_workers_redis.get("after") == 1
+
+
+def test_with_redis_stopped_a_citizen_pays_online_and_the_paid_dossier_goes_in_when_it_is_back(
+    celery_worker, cache_on_the_workers_redis, settings
+):
+    settings.EGOV_PAYMENT_PROVIDER = "test"
+    settings.EGOV_TEST_PAYMENT_SECRET = "test-gateway-secret-for-the-worker-tests"
+    worker = celery_worker.start(EGOV_TEST_PAYMENT_SECRET=settings.EGOV_TEST_PAYMENT_SECRET)
+    world = World()
+    procedure = ProcedureFactory(
+        name="Cấp bản sao trích lục hộ tịch", online_level="full", fee_online=50_000
+    )
+    procedure.offered_by.add(world.ublb)
+    draft = DossierFactory(
+        procedure=procedure,
+        agency=world.ublb,
+        applicant=world.parent,
+        applicant_name=world.parent.full_name,
+        declaration_accepted_at=timezone.now(),
+    )
+    citizen = Client()
+    citizen.force_login(world.parent)
+
+    # Given Redis is stopped
+    celery_worker.redis.stop()
+
+    # When the citizen pays on the (test) gateway and comes back
+    start_url = reverse("payments:start", args=[draft.pk])
+    assert citizen.get(start_url).status_code == 200
+    to_gateway = citizen.post(start_url)
+    assert to_gateway.status_code == 302
+    gateway_url = to_gateway["Location"]
+    form = dict(parse_qsl(urlsplit(gateway_url).query))
+    paid = citizen.post(gateway_url, {"action": "pay", "return": form["return"]})
+    assert paid.status_code == 302
+    back = citizen.get(paid["Location"])
+
+    # Then every page answered, and the payment is recorded as paid
+    assert back.status_code == 200
+    payment = Payment.objects.get(dossier=draft)
+    assert payment.status == Payment.Status.PAID
+
+    # When Redis is back and the beat's sweep runs
+    celery_worker.redis.start()
+    wait_until(lambda: worker.log().count("Connected to redis") >= 2, 40, "the worker to reconnect")
+    resilient.mark_up()
+    payment_tasks.sweep_paid_payments.delay(older_than_seconds=0)
+
+    # Then the paid draft is submitted with its fee receipt, once
+    wait_until(
+        lambda: (
+            DossierDocument.objects.filter(
+                dossier_id=draft.pk, kind=DossierDocument.Kind.FEE_RECEIPT
+            )
+            .exclude(file="")
+            .exists()
+        ),
+        30,
+        "the fee receipt",
+    )
+    draft.refresh_from_db()
+    assert draft.status == S.SUBMITTED and draft.code
+    assert DossierEvent.objects.filter(dossier_id=draft.pk, action="submit").count() == 1
