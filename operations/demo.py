@@ -50,12 +50,28 @@ def seed(now: dt.datetime | None = None) -> dict[str, int]:
         .order_by("-created_at")
         .first()
     )
+    failed_sms = {
+        "sms_sent_at": None,
+        "attempts": NOTICE_MAX_ATTEMPTS,
+        "last_error": "sms: SmsError: the SMS gateway answered 503 Service Unavailable",
+    }
     if notice is not None:
         Notification.objects.filter(pk=notice.pk).update(
-            phone=notice.phone or "0912345678",
-            sms_sent_at=None,
-            attempts=NOTICE_MAX_ATTEMPTS,
-            last_error="SmsError: the SMS gateway answered 503 Service Unavailable",
+            phone=notice.phone or "0912345678", **failed_sms
+        )
+        done["notices"] = 1
+    elif event is not None:  # the demo's history sends no notices: one of its own
+        dossier = event.dossier
+        Notification.objects.create(
+            dossier=dossier,
+            user=dossier.applicant,
+            email=dossier.applicant_email or "congdan@example.vn",
+            email_sent_at=now - dt.timedelta(hours=2),
+            phone=dossier.applicant_phone or "0912345678",
+            subject=f"Hồ sơ {dossier.code} đã được tiếp nhận",
+            body=f"Hồ sơ {dossier.code} đã được tiếp nhận.",
+            created_at=now - dt.timedelta(hours=2),
+            **failed_sms,
         )
         done["notices"] = 1
 
@@ -64,7 +80,7 @@ def seed(now: dt.datetime | None = None) -> dict[str, int]:
         started_at=now - dt.timedelta(hours=20),
         finished_at=now - dt.timedelta(hours=20, minutes=-1),
         status=PopulationImport.Status.FAILED,
-        error="The file has no column birth_date (found: birthdate).",
+        error="Required column(s) missing: birth_date.",
         host="demo",
     )
     PopulationImport.objects.create(

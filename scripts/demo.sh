@@ -54,6 +54,8 @@ $PY manage.py seed_demo
 $PY manage.py seed_history
 # Questions and feedback at every step, for the demo ward.
 $PY manage.py seed_engagement
+# Old closed dossiers past their retention, and the destruction list proposed for them.
+$PY manage.py seed_retention
 # A few rows in the states real failures leave, for the failures page (safe to run again).
 $PY manage.py seed_failures
 

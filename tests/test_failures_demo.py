@@ -45,6 +45,17 @@ def test_the_demo_failures_show_on_the_page_and_a_second_run_adds_nothing(ward_d
     assert kinds == {"event", "notice", "import"}
     text = page.content.decode()
     assert demo.BAD_FILE in text and ward_dossier.code in text
+    # In Vietnamese, in plain words: the SMS refused, the disk full; the file's column in detail
+    assert "email: đã gửi · SMS: không gửi được" in text
+    assert "Không lưu được tệp" in text
+    bad = next(r for r in page.context["rows"] if r.details.get("file") == demo.BAD_FILE)
+    technical = client.get(reverse("failures:detail", args=["import", bad.object_id]))
+    assert "Required column(s) missing: birth_date." in technical.content.decode()
+
+    notice = next(row for row in page.context["rows"] if row.kind == "notice")
+    detail = client.get(reverse("failures:detail", args=["notice", notice.object_id]))
+    assert detail.status_code == 200
+    assert "Tiêu đề" in detail.content.decode()  # the details named in Vietnamese
 
     counts = (PopulationImport.objects.count(), len(page.context["rows"]))
     call_command("seed_failures")
