@@ -103,8 +103,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         allowed.agencies, every_answered=allowed.every_answered, today=today, **filters
     )
     page = Paginator(questions, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "backoffice/questions/list.html",
@@ -112,7 +110,6 @@ def queue(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": [_row(q, today) for q in page.object_list],
-            "query": query.urlencode(),
             "filtered": bool(filters["status"] or filters["late"]),
             "counts": selectors.counts(
                 allowed.agencies, today=today, every_answered=allowed.every_answered

@@ -96,8 +96,6 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         selectors.feedback_queue(agencies, today=today, **filters), PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "backoffice/feedback/list.html",
@@ -105,7 +103,6 @@ def queue(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": [_row(item, today) for item in page.object_list],
-            "query": query.urlencode(),
             "filtered": bool(filters["step"] or filters["late"]),
             "counts": selectors.feedback_counts(agencies, today=today),
         },

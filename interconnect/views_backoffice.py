@@ -57,8 +57,6 @@ def handoff_list(request: HttpRequest) -> HttpResponse:
     filters = form.filters() if form.is_valid() else {}
     handoffs = selectors.handoff_list(request.user, **filters)
     page = Paginator(handoffs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "backoffice/handoffs/list.html",
@@ -66,7 +64,6 @@ def handoff_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": [_tag(h) for h in page.object_list],
-            "query": query.urlencode(),
             "filtered": any(filters.values()) if filters else bool(form.errors),
             "report": selectors.budget_report(selectors.visible_handoffs(request.user)),
         },

@@ -48,8 +48,6 @@ def failure_list(request: HttpRequest) -> HttpResponse:
     filters = form.filters() if form.is_valid() else {"kind": "", "handled": False}
     rows = failures.failure_list(request.user, **filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "backoffice/failures/list.html",
@@ -58,7 +56,6 @@ def failure_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": [_tag(r) for r in page.object_list],
             "handled": filters["handled"],
-            "query": query.urlencode(),
             "filtered": bool(filters["kind"] or filters["handled"]),
         },
     )

@@ -415,3 +415,15 @@ def test_the_handled_view_costs_the_same_queries_as_rows_grow(world):
         failing_dossier(world.a, f"UBLB-260101-{n:04d}")
     handle_all()
     assert _queries(client, f"{API_URL}?status=handled") == before
+
+
+def test_the_next_page_keeps_the_filter(world):
+    admin = signed_in(world.admin)
+    for n in range(2, 60):
+        failing_dossier(world.a, f"UBLB-260102-{n:04d}", kinds=("event",))
+    page = admin.get(LIST_URL, {"kind": "event"})
+    assert page.status_code == 200
+    assert 'href="?kind=event&amp;page=2" rel="next"' in page.content.decode()
+    second = admin.get(LIST_URL, {"kind": "event", "page": 2})
+    assert {row.kind for row in second.context["rows"]} == {"event"}
+    assert 'href="?kind=event&amp;page=1" rel="prev"' in second.content.decode()
