@@ -205,8 +205,10 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A message a killed worker took is redelivered after this; the sweeps below
-# re-send the work long before (a task must never wait for it).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# re-send the work long before (a task must never wait for it). A broker host
+# that does not answer at all (not even a refusal) costs a request at most
+# socket_connect_timeout seconds before its work is left to the sweep.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 # With the broker down, publishing gives up fast: the work stays in its outbox
 # row and the sweep sends it when the broker is back.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
