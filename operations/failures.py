@@ -81,7 +81,7 @@ def import_late_after() -> dt.timedelta:
     return dt.timedelta(hours=float(settings.EGOV_IMPORT_LATE_HOURS))
 
 
-def payment_expiry(provider: str = "") -> dt.timedelta:
+def payment_expiry() -> dt.timedelta:
     """How long a provider lets a payment wait (VNPAY: ``VNPAY_EXPIRE_MINUTES``)."""
     return dt.timedelta(minutes=int(getattr(settings, "VNPAY_EXPIRE_MINUTES", 15)))
 
@@ -348,7 +348,7 @@ class PaymentSpec(Spec):
         return qs.select_related("dossier__agency").annotate(callback_count=Count("callbacks"))
 
     def row(self, payment, now):
-        minutes = int(payment_expiry(payment.provider).total_seconds() // 60)
+        minutes = int(payment_expiry().total_seconds() // 60)
         return FailureRow(
             kind=self.kind,
             object_id=str(payment.pk),
@@ -645,13 +645,6 @@ def open_total(scope: Scope, *, now: dt.datetime | None = None) -> int:
     ]
     first, *rest = parts
     return first.union(*rest, all=True).count() if rest else first.count()
-
-
-def open_count(user: User, *, now: dt.datetime | None = None) -> int:
-    scope = scope_for(user)
-    if scope is None:
-        return 0
-    return open_total(scope, now=now)
 
 
 def outbox_ages(now: dt.datetime | None = None) -> dict[str, Any]:
